@@ -1,0 +1,57 @@
+# vaetutor — set-up, the notebook series, and the tests.
+#
+#   make run                 execute the whole series (quick profile) into build/, with HTML pages
+#   make run PROFILE=full    the same with the articles' settings
+#   make test                unit tests + every notebook under nbval (quick profile)
+#   make lab                 JupyterLab on the notebooks
+#   make sync                keep each notebooks/NN_*.py and .ipynb pair in step (jupytext)
+#   make notebooks           re-execute the committed notebooks in place (full profile)
+#   make thumbnails          refresh docs/thumbnails/ from the notebooks' key figures
+#
+# Every target first creates .venv/ in the checkout and installs the package into it.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PROFILE ?= quick
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+
+.PHONY: setup run test unit nbval lab sync notebooks thumbnails clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+run: setup
+	VAETUTOR_PROFILE=$(PROFILE) $(BIN)/python scripts/run_series.py --output build $(NOTEBOOKS)
+
+test: setup
+	VAETUTOR_PROFILE=quick $(BIN)/python -m pytest tests $(NOTEBOOKS) \
+		--nbval --nbval-current-env --nbval-cell-timeout=1800 -p no:cacheprovider
+
+unit: setup
+	$(BIN)/python -m pytest tests -p no:cacheprovider
+
+lab: setup
+	$(BIN)/jupyter lab notebooks
+
+sync: setup
+	$(BIN)/jupytext --sync notebooks/[0-9][0-9]_*.py
+
+notebooks: PROFILE = full
+notebooks: setup
+	@for nb in $(NOTEBOOKS); do \
+		echo "executing $$nb (profile $(PROFILE))"; \
+		VAETUTOR_PROFILE=$(PROFILE) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+			--ExecutePreprocessor.timeout=-1 "$$nb" || exit 1; \
+	done
+
+thumbnails: setup
+	$(BIN)/python scripts/make_thumbnails.py $(NOTEBOOKS)
+
+clean:
+	rm -rf build

@@ -1,0 +1,118 @@
+"""The data loaders on the real MNIST and Fashion-MNIST files, and the input checks."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from vaetutor.data import (
+    FASHION_MNIST_CLASS_NAMES,
+    check_images,
+    load_fashion_mnist,
+    load_mnist,
+)
+
+# Published per-class counts of the MNIST training and test sets.
+MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+@pytest.fixture(scope="module")
+def mnist_images():
+    return load_mnist()
+
+
+def test_mnist_images_have_the_documented_shapes_range_and_counts(mnist_images):
+    d = mnist_images
+    assert d.x_train.shape == (60000, 28, 28, 1) and d.x_test.shape == (10000, 28, 28, 1)
+    assert d.x_train.dtype == np.float32
+    assert d.x_train.min() == 0.0 and d.x_train.max() == 1.0
+    assert np.bincount(d.y_train).tolist() == MNIST_TRAIN_COUNTS
+    assert np.bincount(d.y_test).tolist() == MNIST_TEST_COUNTS
+    assert d.class_names == tuple("0123456789")
+
+
+def test_flat_mnist_is_the_same_pixels_as_784_vectors(mnist_images):
+    flat = load_mnist(flatten=True)
+    assert flat.x_train.shape == (60000, 784)
+    np.testing.assert_array_equal(flat.x_test, mnist_images.x_test.reshape(10000, 784))
+
+
+def test_fashion_mnist_has_ten_balanced_named_classes():
+    d = load_fashion_mnist(flatten=True)
+    assert d.x_train.shape == (60000, 784) and d.x_test.shape == (10000, 784)
+    assert 0.0 <= d.x_test.min() and d.x_test.max() <= 1.0
+    assert np.bincount(d.y_train).tolist() == [6000] * 10
+    assert np.bincount(d.y_test).tolist() == [1000] * 10
+    assert d.class_names == FASHION_MNIST_CLASS_NAMES and d.class_names[9] == "Ankle boot"
+
+
+def test_binarised_pixels_are_zero_or_one_thresholded_at_one_half(mnist_images):
+    b = load_mnist(binarize=True, test_size=500, train_size=10)
+    grey = load_mnist(test_size=500, train_size=10)
+    assert set(np.unique(b.x_test).tolist()) == {0.0, 1.0}
+    np.testing.assert_array_equal(b.x_test, (grey.x_test > 0.5).astype("float32"))
+
+
+def test_subsets_are_seeded_and_sized():
+    a = load_mnist(train_size=1000, test_size=200, seed=5)
+    b = load_mnist(train_size=1000, test_size=200, seed=5)
+    c = load_mnist(train_size=1000, test_size=200, seed=6)
+    assert a.x_train.shape == (1000, 28, 28, 1) and a.y_test.shape == (200,)
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    assert not np.array_equal(a.y_train, c.y_train)
+    with pytest.raises(ValueError, match="train_size"):
+        load_mnist(train_size=0)
+
+
+def test_unknown_dataset_name_is_rejected():
+    from vaetutor.data import load_dataset
+
+    with pytest.raises(ValueError, match="fashion_mnist"):
+        load_dataset("cifar10")
+
+
+def test_missing_data_offline_names_dataset_and_cache(tmp_path):
+    """With an empty cache and no network, the error says what is missing and where."""
+    script = textwrap.dedent(
+        """
+        from vaetutor.data import DatasetUnavailableError, load_fashion_mnist
+        try:
+            load_fashion_mnist()
+        except DatasetUnavailableError as err:
+            print(err)
+        """
+    )
+    env = {**os.environ, "KERAS_HOME": str(tmp_path), "http_proxy": "http://127.0.0.1:9",
+           "https_proxy": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+           "HTTPS_PROXY": "http://127.0.0.1:9"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert "fashion_mnist" in out.stdout, out.stderr[-2000:]
+    assert os.path.join(str(tmp_path), "datasets", "fashion-mnist") in out.stdout
+    assert "offline" in out.stdout
+    assert not any(tmp_path.joinpath("datasets", "fashion-mnist").glob("*.gz"))
+
+
+@pytest.mark.parametrize(
+    "x, layout, message",
+    [
+        (np.full((2, 784), 255.0), "flat", "divide uint8 images by 255"),
+        (np.zeros((2, 28, 28)), "any", r"\(n, 784\) or \(n, 28, 28, 1\)"),
+        (np.zeros((784,)), "flat", r"add a batch axis"),
+        (np.array([[np.nan] * 784]), "flat", "NaN"),
+        (np.full((2, 28, 28, 1), 1.5), "image", "got min 1.5, max 1.5"),
+        (np.array([["a"] * 784]), "flat", "numbers"),
+    ],
+)
+def test_check_images_explains_what_is_wrong(x, layout, message):
+    with pytest.raises(ValueError, match=message):
+        check_images(x, layout=layout)
+
+
+def test_check_images_accepts_valid_batches():
+    x = check_images(np.linspace(0, 1, 2 * 784).reshape(2, 784), layout="flat")
+    assert x.dtype == np.float32 and x.shape == (2, 784)

@@ -1,0 +1,51 @@
+"""environment.yml (conda) and pyproject.toml (pip) must list the same dependencies."""
+
+import tomllib
+from pathlib import Path
+
+import yaml
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def as_specs(requirements):
+    specs = {}
+    for text in requirements:
+        req = Requirement(text)
+        specs[canonicalize_name(req.name)] = SpecifierSet(str(req.specifier))
+    return specs
+
+
+def pyproject():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def conda_environment():
+    return yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
+
+
+def test_conda_environment_lists_the_pyproject_dependencies_with_the_same_versions():
+    project = pyproject()
+    wanted = as_specs(project["dependencies"] + project["optional-dependencies"]["dev"])
+    conda = [d for d in conda_environment() if isinstance(d, str)]
+    listed = as_specs(d for d in conda if not d.startswith(("python", "pip")))
+    assert listed == wanted
+
+
+def test_conda_environment_uses_python_311_and_installs_the_checkout():
+    deps = conda_environment()
+    assert "python=3.11" in deps
+    pip_section = next(d["pip"] for d in deps if isinstance(d, dict) and "pip" in d)
+    assert pip_section == ["-e ."]
+    assert SpecifierSet(pyproject()["requires-python"]).contains("3.11")
+
+
+def test_runtime_dependencies_are_tensorflow_keras3_numpy_matplotlib():
+    specs = as_specs(pyproject()["dependencies"])
+    assert set(specs) == {"tensorflow", "keras", "numpy", "matplotlib"}
+    assert specs["keras"].contains("3.2.0") and not specs["keras"].contains("2.15.0")
+    gpu = as_specs(pyproject()["optional-dependencies"]["gpu"])
+    assert set(gpu) == {"tensorflow"}

@@ -1,0 +1,152 @@
+"""Sampling layer, MLP encoder/decoder, and the VAE model's loss, training and saving."""
+
+import numpy as np
+import pytest
+import keras
+from keras import ops
+
+from vaetutor.layers import Sampling
+from vaetutor.losses import bernoulli_log_likelihood, kl_to_standard_normal
+from vaetutor.mlp import build_mlp_decoder, build_mlp_encoder, build_mlp_vae
+from vaetutor.seeding import seed_everything
+
+
+def fixed_batch(n=256, seed=0):
+    """Blurry random strokes in [0, 1]: learnable structure without loading MNIST."""
+    rng = np.random.default_rng(seed)
+    images = np.zeros((n, 28, 28), "float32")
+    for i in range(n):
+        row = rng.integers(4, 24)
+        images[i, row - 2:row + 2, 4:24] = 1.0
+    return images.reshape(n, 784)
+
+
+def test_sampling_draws_from_the_encoder_gaussian():
+    n = 50_000
+    z_mean = np.tile(np.array([[1.5, -2.0]], "float32"), (n, 1))
+    z_log_var = np.tile(np.array([[0.0, np.log(0.25)]], "float32"), (n, 1))
+    z = ops.convert_to_numpy(Sampling(seed=3)([z_mean, z_log_var]))
+    assert z.shape == (n, 2)
+    np.testing.assert_allclose(z.mean(0), [1.5, -2.0], atol=4 * 1.0 / np.sqrt(n) * 1.5)
+    np.testing.assert_allclose(z.std(0), [1.0, 0.5], rtol=0.02)
+
+
+def test_sampling_with_the_same_seed_repeats_its_draws():
+    zeros = np.zeros((4, 2), "float32")
+    a = ops.convert_to_numpy(Sampling(seed=7)([zeros, zeros]))
+    b = ops.convert_to_numpy(Sampling(seed=7)([zeros, zeros]))
+    c = ops.convert_to_numpy(Sampling(seed=8)([zeros, zeros]))
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_mlp_shapes_and_parameter_counts():
+    encoder, decoder = build_mlp_encoder(), build_mlp_decoder()
+    z_mean, z_log_var = encoder(np.zeros((3, 784), "float32"))
+    assert z_mean.shape == (3, 2) and z_log_var.shape == (3, 2)
+    assert decoder(np.zeros((3, 2), "float32")).shape == (3, 784)
+    # Dense(784->512) + two Dense(512->2) heads; Dense(2->512) + Dense(512->784)
+    assert encoder.count_params() == (784 * 512 + 512) + 2 * (512 * 2 + 2)
+    assert decoder.count_params() == (2 * 512 + 512) + (512 * 784 + 784)
+
+
+def test_mlp_sizes_are_configurable():
+    vae = build_mlp_vae(hidden_units=(256, 64), latent_dim=5)
+    out = vae(np.zeros((2, 784), "float32"))
+    assert out["z_mean"].shape == (2, 5) and out["logits"].shape == (2, 784)
+    with pytest.raises(ValueError, match="latent_dim"):
+        build_mlp_encoder(latent_dim=0)
+
+
+def test_compute_loss_is_reconstruction_plus_weighted_kl():
+    rng = np.random.default_rng(0)
+    x = (rng.uniform(size=(5, 784)) > 0.5).astype("float32")
+    y_pred = {
+        "z_mean": rng.normal(size=(5, 2)).astype("float32"),
+        "z_log_var": rng.normal(size=(5, 2)).astype("float32"),
+        "z": np.zeros((5, 2), "float32"),
+        "logits": rng.normal(size=(5, 784)).astype("float32"),
+    }
+    recon = -ops.convert_to_numpy(bernoulli_log_likelihood(x, y_pred["logits"]))
+    kl = ops.convert_to_numpy(kl_to_standard_normal(y_pred["z_mean"], y_pred["z_log_var"]))
+    for c in (0.0, 1.0, 20.0):
+        vae = build_mlp_vae(kl_weight=c)
+        loss = float(vae.compute_loss(x=x, y_pred=y_pred))
+        np.testing.assert_allclose(loss, np.mean(recon + c * kl), rtol=1e-5)
+
+
+def test_negative_kl_weight_is_rejected():
+    with pytest.raises(ValueError, match="kl_weight"):
+        build_mlp_vae(kl_weight=-1.0)
+
+
+def test_a_few_optimiser_steps_lower_the_loss_on_a_fixed_batch():
+    seed_everything(0)
+    x = fixed_batch()
+    vae = build_mlp_vae(seed=0)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    before = vae.evaluate(x, batch_size=256, verbose=0, return_dict=True)
+    for _ in range(20):
+        vae.train_on_batch(x)
+    after = vae.evaluate(x, batch_size=256, verbose=0, return_dict=True)
+    assert set(after) >= {"loss", "reconstruction_loss", "kl_loss"}
+    assert after["loss"] < 0.7 * before["loss"], (before, after)
+    np.testing.assert_allclose(after["loss"], after["reconstruction_loss"] + after["kl_loss"],
+                               rtol=1e-4)
+
+
+def test_fit_reports_the_three_metrics_for_training_and_validation():
+    seed_everything(0)
+    x = fixed_batch(128)
+    vae = build_mlp_vae(seed=0)
+    vae.compile(optimizer="adam")
+    history = vae.fit(x, batch_size=64, epochs=1, validation_data=(x,), verbose=0)
+    for name in ("loss", "reconstruction_loss", "kl_loss"):
+        assert name in history.history and f"val_{name}" in history.history
+
+
+def test_saved_and_reloaded_model_gives_identical_outputs(tmp_path):
+    seed_everything(1)
+    x = fixed_batch(64)
+    vae = build_mlp_vae(kl_weight=0.5, seed=4)
+    vae.compile(optimizer="adam")
+    vae.fit(x, batch_size=32, epochs=1, verbose=0)
+    path = tmp_path / "vae.keras"
+    vae.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded, type(vae)) and loaded.kl_weight == 0.5
+    np.testing.assert_array_equal(loaded.encode(x), vae.encode(x))
+    z = np.random.default_rng(0).normal(size=(10, 2)).astype("float32")
+    np.testing.assert_array_equal(loaded.decode(z), vae.decode(z))
+    loaded.fit(x, batch_size=32, epochs=1, verbose=0)  # still trainable after loading
+
+
+def test_same_seed_gives_the_same_training_losses():
+    def run():
+        seed_everything(123)
+        vae = build_mlp_vae()
+        vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+        return vae.fit(fixed_batch(128), batch_size=32, epochs=2, verbose=0).history["loss"]
+
+    assert run() == run()
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.full((4, 784), 255.0), "divide uint8 images by 255"),
+        (np.full((4, 28, 28), 0.5), r"shape \(n, 784\)"),
+        (np.full((4, 784), np.nan), "NaN"),
+        (np.full((4, 784), -0.5), r"\[0, 1\]"),
+    ],
+)
+def test_fit_rejects_bad_images_with_a_clear_message(bad, message):
+    vae = build_mlp_vae()
+    vae.compile(optimizer="adam")
+    with pytest.raises(ValueError, match=message):
+        vae.fit(bad.astype("float32"), epochs=1, verbose=0)
+
+
+def test_decode_rejects_codes_of_the_wrong_size():
+    with pytest.raises(ValueError, match=r"z must have shape \(n, 2\)"):
+        build_mlp_vae().decode(np.zeros((3, 5)))

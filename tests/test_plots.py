@@ -1,0 +1,93 @@
+"""The figures: labelled axes, class-name colour bars, and a correctly oriented manifold."""
+
+import numpy as np
+import pytest
+from statistics import NormalDist
+
+from vaetutor.plots import (
+    latent_grid,
+    plot_decoder_manifold,
+    plot_latent_scatter,
+    plot_loss_curves,
+    plot_reconstructions,
+    plot_standard_normal_reference,
+)
+
+
+def test_standard_normal_reference_draws_n_points_with_latent_axis_labels():
+    fig = plot_standard_normal_reference(n=5000, seed=0)
+    ax = fig.axes[0]
+    offsets = ax.collections[0].get_offsets()
+    assert offsets.shape == (5000, 2)
+    assert abs(offsets.mean()) < 0.05 and abs(offsets.std() - 1) < 0.03
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("z[0]", "z[1]")
+
+
+def test_latent_scatter_has_a_colour_bar_labelled_with_class_names():
+    names = ("T-shirt/top", "Trouser", "Pullover")
+    z = np.random.default_rng(0).normal(size=(30, 2))
+    fig = plot_latent_scatter(z, np.arange(30) % 3, names, title="t")
+    colorbar_axis = fig.axes[1]
+    assert [t.get_text() for t in colorbar_axis.get_yticklabels()] == list(names)
+    with pytest.raises(ValueError, match=r"\(n, 2\)"):
+        plot_latent_scatter(np.zeros((5, 3)), np.zeros(5), names)
+
+
+def test_latent_grid_runs_top_left_to_bottom_right():
+    grid, xs, ys = latent_grid(n=30, extent=3.0)
+    assert grid.shape == (900, 2)
+    np.testing.assert_allclose(grid[0], [-3, 3])
+    np.testing.assert_allclose(grid[29], [3, 3])
+    np.testing.assert_allclose(grid[-1], [3, -3])
+
+
+def test_quantile_grid_uses_standard_normal_quantiles():
+    _, xs, _ = latent_grid(n=4, spacing="quantile")
+    expected = [NormalDist().inv_cdf(p) for p in (0.125, 0.375, 0.625, 0.875)]
+    np.testing.assert_allclose(xs, expected)
+    with pytest.raises(ValueError, match="spacing"):
+        latent_grid(spacing="log")
+
+
+def test_manifold_decodes_in_one_batch_and_places_tiles_by_their_codes():
+    calls = []
+
+    def decode(z):
+        calls.append(len(z))
+        # each tile's brightness encodes its z[0]; a bright dot in the corner encodes z[1] > 0
+        images = np.repeat(((z[:, :1] + 3) / 6), 784, axis=1)
+        images[:, 0] = (z[:, 1] > 0).astype(float)
+        return images
+
+    fig = plot_decoder_manifold(decode, n=30, extent=3.0, title="Decoder output for c = 1")
+    canvas = np.asarray(fig.axes[0].images[0].get_array())
+    assert calls == [900]
+    assert canvas.shape == (840, 840)
+    np.testing.assert_allclose(canvas[5, 1], 0.0, atol=1e-6)  # left column: z[0] = -3
+    np.testing.assert_allclose(canvas[5, 839], 1.0, atol=1e-6)  # right column: z[0] = +3
+    assert canvas[0, 0] == 1.0 and canvas[28 * 29, 0] == 0.0  # top row z[1] > 0, bottom < 0
+    assert fig.axes[0].get_title() == "Decoder output for c = 1"
+
+
+def test_manifold_rejects_a_decoder_of_the_wrong_size():
+    with pytest.raises(ValueError, match="900 images"):
+        plot_decoder_manifold(lambda z: np.zeros((len(z), 10)), n=30)
+
+
+def test_reconstruction_figure_titles_inputs_and_reconstructions():
+    x = np.random.default_rng(0).uniform(size=(10, 784))
+    fig = plot_reconstructions(x, x, n=10)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0] == "Input0" and titles[9] == "Input9" and titles[10] == "Recon0"
+    with pytest.raises(ValueError, match="divide"):
+        plot_reconstructions(np.round(x * 255), x)
+
+
+def test_loss_curves_show_training_and_validation_per_metric():
+    history = {m: [3.0, 2.0] for m in ("loss", "reconstruction_loss", "kl_loss")}
+    history.update({f"val_{m}": [3.5, 2.5] for m in list(history)})
+    fig = plot_loss_curves(history)
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "reconstruction_loss", "kl_loss"]
+    assert all(len(ax.lines) == 2 for ax in fig.axes)
+    with pytest.raises(ValueError, match="kl_loss"):
+        plot_loss_curves({"loss": [1.0]})

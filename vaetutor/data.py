@@ -1,0 +1,193 @@
+"""MNIST and Fashion-MNIST as float32 arrays in [0, 1], plus the input checks the package uses.
+
+Data comes through ``keras.datasets``: the normal Keras download and cache
+(``$KERAS_HOME/datasets``, ``~/.keras/datasets`` by default). To work offline, put the files in
+that cache first; :class:`DatasetUnavailableError` says where when they are missing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+IMAGE_SHAPE = (28, 28, 1)
+FLAT_DIM = 28 * 28
+
+MNIST_CLASS_NAMES = tuple(str(d) for d in range(10))
+FASHION_MNIST_CLASS_NAMES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+
+# Where each dataset lives inside the Keras cache folder ($KERAS_HOME/datasets).
+_CACHE_FILES = {
+    "mnist": ("mnist.npz",),
+    "fashion_mnist": tuple(
+        f"fashion-mnist/{stem}.gz"
+        for stem in (
+            "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+        )
+    ),
+}
+_CLASS_NAMES = {"mnist": MNIST_CLASS_NAMES, "fashion_mnist": FASHION_MNIST_CLASS_NAMES}
+
+
+class DatasetUnavailableError(OSError):
+    """The dataset is neither in the Keras cache nor downloadable (for example offline)."""
+
+
+@dataclass(frozen=True)
+class ImageDataset:
+    """Train and test splits of an image dataset, pixels as float32 in [0, 1].
+
+    ``x_*`` have shape ``(n, 784)`` when flat or ``(n, 28, 28, 1)`` as images; ``y_*`` are
+    integer class labels of shape ``(n,)``; ``class_names[label]`` names a class.
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple
+
+    def __repr__(self) -> str:
+        return (
+            f"ImageDataset({self.name!r}, x_train={self.x_train.shape}, "
+            f"x_test={self.x_test.shape}, {len(self.class_names)} classes)"
+        )
+
+
+def keras_cache_dir() -> str:
+    """The folder where ``keras.datasets`` looks for (and downloads) dataset files."""
+    import keras
+
+    home = None
+    config = getattr(keras, "config", None)
+    if config is not None and hasattr(config, "keras_home"):
+        home = config.keras_home()
+    if home is None:  # older Keras 3 releases keep it internal
+        from keras.src.backend.config import keras_home
+
+        home = keras_home()
+    return os.path.join(home, "datasets")
+
+
+def _download_and_cache(name: str):
+    import keras
+
+    loader = {
+        "mnist": keras.datasets.mnist.load_data,
+        "fashion_mnist": keras.datasets.fashion_mnist.load_data,
+    }[name]
+    try:
+        return loader()
+    except Exception as err:  # noqa: BLE001 - Keras raises bare Exception on URL failures
+        cache = keras_cache_dir()
+        expected = ", ".join(os.path.join(cache, f) for f in _CACHE_FILES[name])
+        raise DatasetUnavailableError(
+            f"Could not load the {name} dataset: it is not in the Keras cache and downloading it "
+            f"failed ({type(err).__name__}: {err}).\n"
+            f"Searched the cache folder {cache} for: {expected}.\n"
+            "To work offline, copy the files there (or set KERAS_HOME to a writable folder whose "
+            "datasets/ subfolder holds them) before importing keras; online, check the network."
+        ) from err
+
+
+def load_dataset(
+    name: str,
+    *,
+    flatten: bool = False,
+    binarize: bool = False,
+    train_size: int | None = None,
+    test_size: int | None = None,
+    seed: int = 0,
+) -> ImageDataset:
+    """Load ``"mnist"`` or ``"fashion_mnist"`` as float32 pixels in [0, 1].
+
+    Args:
+        flatten: images as 784-vectors ``(n, 784)`` instead of ``(n, 28, 28, 1)``.
+        binarize: fixed binarisation, pixel -> 1.0 if > 0.5 else 0.0 (the same every call,
+            unlike stochastic binarisation), so that a Bernoulli likelihood is exact.
+        train_size, test_size: keep a random subset of that many examples of each split,
+            drawn without replacement with ``seed`` (order kept); ``None`` keeps all.
+    """
+    if name not in _CACHE_FILES:
+        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(_CACHE_FILES)}")
+    (x_train, y_train), (x_test, y_test) = _download_and_cache(name)
+    rng = np.random.default_rng(seed)
+    x_train, y_train = _subset(x_train, y_train, train_size, rng, "train_size")
+    x_test, y_test = _subset(x_test, y_test, test_size, rng, "test_size")
+
+    def prepare(x):
+        x = x.astype("float32") / 255.0
+        if binarize:
+            x = (x > 0.5).astype("float32")
+        return x.reshape((len(x), FLAT_DIM) if flatten else (len(x), *IMAGE_SHAPE))
+
+    return ImageDataset(
+        name=name,
+        x_train=prepare(x_train),
+        y_train=y_train.astype("int64"),
+        x_test=prepare(x_test),
+        y_test=y_test.astype("int64"),
+        class_names=_CLASS_NAMES[name],
+    )
+
+
+def load_mnist(**kwargs) -> ImageDataset:
+    """MNIST handwritten digits; see :func:`load_dataset` for the options."""
+    return load_dataset("mnist", **kwargs)
+
+
+def load_fashion_mnist(**kwargs) -> ImageDataset:
+    """Fashion-MNIST clothing images; see :func:`load_dataset` for the options."""
+    return load_dataset("fashion_mnist", **kwargs)
+
+
+def _subset(x, y, size, rng, what):
+    if size is None:
+        return x, y
+    if not isinstance(size, (int, np.integer)) or not 0 < size <= len(x):
+        raise ValueError(f"{what} must be an integer in [1, {len(x)}]; got {size!r}")
+    keep = np.sort(rng.choice(len(x), size=int(size), replace=False))
+    return x[keep], y[keep]
+
+
+def check_images(x, *, layout: str = "any", name: str = "x") -> np.ndarray:
+    """Check a batch of images and return it as a float32 NumPy array.
+
+    Args:
+        layout: ``"flat"`` for ``(n, 784)``, ``"image"`` for ``(n, 28, 28, 1)``, ``"any"`` for
+            either.
+
+    Raises:
+        ValueError: wrong shape, NaN or infinite values, or pixels outside [0, 1].
+    """
+    shapes = {"flat": [(FLAT_DIM,)], "image": [IMAGE_SHAPE], "any": [(FLAT_DIM,), IMAGE_SHAPE]}
+    if layout not in shapes:
+        raise ValueError(f"layout must be one of {sorted(shapes)}; got {layout!r}")
+    x = np.asarray(x)
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+        raise ValueError(f"{name} must hold numbers; got dtype {x.dtype}")
+    x = x.astype("float32", copy=False)
+    expected = shapes[layout]
+    if x.ndim < 2 or tuple(x.shape[1:]) not in expected:
+        wanted = " or ".join("(n, " + ", ".join(map(str, s)) + ")" for s in expected)
+        raise ValueError(
+            f"{name} must have shape {wanted} (a batch of 28x28 images); got {x.shape}"
+            + (" - add a batch axis with x[None]" if tuple(x.shape) in expected else "")
+        )
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} contains {int(np.sum(~np.isfinite(x)))} NaN or infinite values")
+    if x.size == 0:
+        return x
+    lo, hi = float(x.min()), float(x.max())
+    if lo < 0.0 or hi > 1.0:
+        looks_like_uint8 = hi <= 255.0 and lo >= 0.0 and np.array_equal(x, np.round(x))
+        hint = " - divide uint8 images by 255" if looks_like_uint8 else ""
+        raise ValueError(f"{name}: pixel values must be in [0, 1]; got min {lo}, max {hi}{hint}")
+    return x

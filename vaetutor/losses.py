@@ -1,0 +1,74 @@
+"""The terms of the VAE objective, as plain functions of tensors.
+
+Every function returns **one value per example** (shape ``(batch,)``): it sums over pixels and
+over latent dimensions, and never averages over the batch; the model decides how to reduce (the
+VAE takes the batch mean). Values are in nats per image. Written with ``keras.ops`` so they run on
+the TensorFlow, JAX and PyTorch backends.
+
+Notation: ``x`` the image, ``z`` the latent code, ``q(z|x) = N(z_mean, exp(z_log_var))`` the
+encoder's diagonal Gaussian, ``p(z) = N(0, I)`` the prior, ``p(x|z)`` the decoder's Bernoulli
+distribution over pixels.
+"""
+
+from __future__ import annotations
+
+import math
+
+from keras import ops
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _sum_over_non_batch_axes(t):
+    """Sum a ``(batch, ...)`` tensor over every axis but the first: shape ``(batch,)``."""
+    return ops.sum(t, axis=tuple(range(1, len(t.shape))))
+
+
+def kl_to_standard_normal(z_mean, z_log_var):
+    """Analytic KL(q(z|x) || N(0, I)) for a diagonal Gaussian q, per example.
+
+    KL = -1/2 * sum_j (1 + z_log_var_j - z_mean_j^2 - exp(z_log_var_j))
+
+    Args: ``z_mean``, ``z_log_var`` of shape ``(batch, latent_dim)``.
+    Returns: shape ``(batch,)``, summed over latent dimensions; >= 0, and 0 exactly when
+    ``z_mean = 0`` and ``z_log_var = 0``.
+    """
+    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
+
+
+def bernoulli_log_likelihood(x, logits):
+    """log p(x|z) for independent Bernoulli pixels with the given logits, per example.
+
+    log p(x|z) = sum_pixels [x * logits - softplus(logits)]
+               = -sum_pixels sigmoid_cross_entropy_with_logits(labels=x, logits=logits)
+
+    Stable for any logits (no sigmoid, no log of 0), and also defined for ``x`` in [0, 1]
+    (grey pixels), where it is minus the binary cross-entropy. Shapes: ``x`` and ``logits``
+    ``(batch, ...)``; returns ``(batch,)``, summed over all pixels.
+    """
+    return _sum_over_non_batch_axes(x * logits - ops.softplus(logits))
+
+
+def binary_cross_entropy_sum(x, probabilities):
+    """Reconstruction loss of the MLP-VAE article: ``784 * mean BCE``, i.e. the BCE summed.
+
+    BCE = -sum_pixels [x * log(p) + (1 - x) * log(1 - p)], from probabilities ``p`` (a sigmoid
+    output). Keras clips ``p`` to [1e-7, 1 - 1e-7], so a pixel costs at most about 16.1 nats:
+    prefer :func:`bernoulli_log_likelihood` on logits, which equals minus this away from
+    saturation. Shapes: ``(batch, ...)`` in, ``(batch,)`` out, summed over all pixels.
+    """
+    return _sum_over_non_batch_axes(ops.binary_crossentropy(x, probabilities))
+
+
+def gaussian_log_density(z, mean, log_var):
+    """log N(z; mean, diag(exp(log_var))), per example.
+
+    log N = -1/2 * sum_j [log(2 pi) + log_var_j + (z_j - mean_j)^2 * exp(-log_var_j)]
+
+    (the ``normal_loglik`` of the Fashion-MNIST article). Shapes: ``(batch, d)`` in (``mean``
+    and ``log_var`` may broadcast, e.g. scalars 0.0 for the N(0, I) prior), ``(batch,)`` out,
+    summed over the ``d`` dimensions.
+    """
+    return -0.5 * ops.sum(
+        LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1
+    )

@@ -1,0 +1,152 @@
+"""The figures of the series. Each function makes one figure and returns it.
+
+In a notebook, assign the result (``fig = plot_...(...)``) so that it is shown once; in a script,
+``fig.savefig(...)`` then ``plt.close(fig)``.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import BoundaryNorm, ListedColormap
+from statistics import NormalDist
+
+from .data import check_images
+
+
+def plot_standard_normal_reference(n=5000, seed=0, limit=4.0):
+    """Scatter of ``n`` samples from the 2-D standard normal N(0, I): the prior p(z).
+
+    Dashed circles mark radii 1, 2 and 3; for N(0, I) in 2-D, the fraction of points inside
+    radius r is 1 - exp(-r^2 / 2) (39%, 86%, 98.9%).
+    """
+    z = np.random.default_rng(seed).standard_normal((n, 2))
+    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    ax.scatter(z[:, 0], z[:, 1], s=3, alpha=0.5, color="tab:blue", linewidths=0)
+    for r in (1, 2, 3):
+        inside = 1 - np.exp(-(r**2) / 2)
+        ax.add_patch(plt.Circle((0, 0), r, fill=False, ls="--", lw=1, color="0.3"))
+        ax.annotate(f"r={r}: {inside:.1%}", (r * 0.71, r * 0.71), xytext=(4, 4),
+                    textcoords="offset points", fontsize=8, color="0.2")
+    ax.set(xlim=(-limit, limit), ylim=(-limit, limit), xlabel="z[0]", ylabel="z[1]",
+           title=f"{n:,} samples from N(0, I) in 2-D", aspect="equal")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_loss_curves(history, metrics=("loss", "reconstruction_loss", "kl_loss")):
+    """Training and validation curves, one panel per metric, from ``history.history`` or a dict."""
+    logs = getattr(history, "history", history)
+    missing = [m for m in metrics if m not in logs]
+    if missing:
+        raise ValueError(f"history has no {missing}; it has {sorted(logs)}")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        epochs = np.arange(1, len(logs[metric]) + 1)
+        ax.plot(epochs, logs[metric], marker=".", label="training")
+        if f"val_{metric}" in logs:
+            ax.plot(epochs, logs[f"val_{metric}"], marker=".", label="validation (test set)")
+        ax.set(xlabel="epoch", ylabel="nats per image", title=metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_reconstructions(x, x_reconstructed, n=10):
+    """Top row: ``n`` inputs ("Input0"...), bottom row: their reconstructions ("Recon0"...)."""
+    x = check_images(x, name="x")
+    x_reconstructed = check_images(x_reconstructed, name="x_reconstructed")
+    if len(x) < n or len(x_reconstructed) < n:
+        raise ValueError(f"need at least n={n} images in x and x_reconstructed")
+    fig, axes = plt.subplots(2, n, figsize=(1.2 * n, 2.7))
+    for i in range(n):
+        for row, (images, label) in enumerate(((x, "Input"), (x_reconstructed, "Recon"))):
+            ax = axes[row, i]
+            ax.imshow(images[i].reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+            ax.set_title(f"{label}{i}", fontsize=9)
+            ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_latent_scatter(z, labels, class_names, title="Encoder output (test set)", ax=None,
+                        limit=None, colorbar=True):
+    """Scatter of 2-D codes coloured by class, with a colour bar labelled by class name.
+
+    ``z``: ``(n, 2)``; ``labels``: ``(n,)`` integers indexing ``class_names``. With ``ax`` the
+    scatter is drawn into an existing axes (for small multiples) and its figure is returned.
+    ``limit`` fixes both axes to [-limit, limit].
+    """
+    z = np.asarray(z)
+    labels = np.asarray(labels)
+    if z.ndim != 2 or z.shape[1] != 2:
+        raise ValueError(f"z must have shape (n, 2) to be drawn in a plane; got {z.shape}")
+    if labels.shape != (len(z),):
+        raise ValueError(f"labels must have shape ({len(z)},); got {labels.shape}")
+    k = len(class_names)
+    cmap = ListedColormap(plt.get_cmap("tab10" if k <= 10 else "tab20").colors[:k])
+    norm = BoundaryNorm(np.arange(-0.5, k), k)
+    fig = ax.figure if ax is not None else plt.figure(figsize=(6.4, 5.4))
+    ax = ax if ax is not None else fig.add_subplot()
+    points = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap=cmap, norm=norm, s=2, alpha=0.6,
+                        linewidths=0, rasterized=True)
+    ax.set(xlabel="z[0]", ylabel="z[1]", title=title)
+    if limit is not None:
+        ax.set(xlim=(-limit, limit), ylim=(-limit, limit))
+    ax.grid(alpha=0.3)
+    if colorbar:
+        bar = fig.colorbar(points, ax=ax, ticks=np.arange(k))
+        bar.ax.set_yticklabels(class_names)
+        bar.solids.set(alpha=1)
+    return fig
+
+
+def latent_grid(n=30, extent=3.0, spacing="linear"):
+    """The ``n * n`` latent points decoded by :func:`plot_decoder_manifold`, shape ``(n*n, 2)``.
+
+    Row-major from the top-left: row ``i`` has ``z[1] = ys[i]`` (from +extent down to -extent),
+    column ``j`` has ``z[0] = xs[j]``. ``spacing="linear"`` spaces the points evenly over
+    [-extent, extent]; ``"quantile"`` places them at the standard-normal quantiles of evenly
+    spaced probabilities in (0, 1), so each cell covers equal prior mass (``extent`` unused).
+    Returns ``(grid, xs, ys)``.
+    """
+    if spacing == "linear":
+        xs = np.linspace(-extent, extent, n)
+    elif spacing == "quantile":
+        xs = np.array([NormalDist().inv_cdf(p) for p in (np.arange(n) + 0.5) / n])
+    else:
+        raise ValueError(f"spacing must be 'linear' or 'quantile'; got {spacing!r}")
+    ys = xs[::-1]
+    grid = np.array([[x, y] for y in ys for x in xs], dtype="float32")
+    return grid, xs, ys
+
+
+def plot_decoder_manifold(decode, n=30, extent=3.0, spacing="linear", title="Decoder output",
+                          ax=None, digit_size=28):
+    """Decode an ``n x n`` grid of 2-D latent points in one batch and tile the images.
+
+    ``decode`` maps codes ``(n*n, 2)`` to pixel probabilities ``(n*n, 784)`` or
+    ``(n*n, 28, 28, 1)`` (e.g. ``vae.decode``). The y axis runs from +extent at the top down to
+    -extent; tick labels give the latent coordinates.
+    """
+    grid, xs, ys = latent_grid(n, extent, spacing)
+    images = np.asarray(decode(grid))
+    if images.shape[0] != n * n or images[0].size != digit_size * digit_size:
+        raise ValueError(
+            f"decode must return {n * n} images of {digit_size}x{digit_size} pixels; "
+            f"got shape {images.shape}"
+        )
+    tiles = images.reshape(n, n, digit_size, digit_size).transpose(0, 2, 1, 3)
+    canvas = tiles.reshape(n * digit_size, n * digit_size)
+    fig = ax.figure if ax is not None else plt.figure(figsize=(8, 8))
+    ax = ax if ax is not None else fig.add_subplot()
+    ax.imshow(canvas, cmap="Greys_r", vmin=0, vmax=1)
+    centres = np.arange(n) * digit_size + (digit_size - 1) / 2
+    step = max(1, n // 6)
+    ticks = list(range(0, n, step)) + ([n - 1] if (n - 1) % step else [])
+    ax.set_xticks(centres[ticks], [f"{xs[i]:.1f}" for i in ticks])
+    ax.set_yticks(centres[ticks], [f"{ys[i]:.1f}" for i in ticks])
+    ax.set(xlabel="z[0]", ylabel="z[1]", title=title)
+    return fig

@@ -1,0 +1,160 @@
+"""Train one model per KL coefficient, all from the same start, resumably.
+
+The KL-coefficient sweep trains ``loss = reconstruction + c * KL`` for several ``c``. To make
+``c`` the only difference between runs, every run starts from the same initial weights (built
+once and saved) and the same sampling seed, and sees the same batches (the shuffling seed is
+reset before each run). Each finished run is saved (weights and history) before the next starts,
+so an interrupted sweep continues where it stopped and a re-run reuses the finished runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from .seeding import seed_everything
+from .training import EpochPrinter
+
+
+@dataclass
+class SweepRun:
+    """One trained model of the sweep, with its per-epoch history and training time."""
+
+    kl_weight: float
+    model: keras.Model
+    history: dict
+    seconds: float
+    reused: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def _atomic_save_weights(model, path: Path):
+    tmp = path.with_name(path.stem + ".partial.weights.h5")
+    model.save_weights(tmp)
+    os.replace(tmp, path)
+
+
+def _atomic_write_json(data, path: Path):
+    tmp = path.with_suffix(".partial.json")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def run_file_stem(kl_weight: float) -> str:
+    """File name stem for a run, e.g. ``kl_0.02`` (``repr`` of the float keeps it exact)."""
+    return f"kl_{float(kl_weight)!r}"
+
+
+def kl_sweep(
+    build_model,
+    kl_weights,
+    x_train,
+    *,
+    directory,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+    validation_data=None,
+    retrain: bool = False,
+    log_every: int = 0,
+):
+    """Train ``build_model(kl_weight=c)`` for every ``c`` in ``kl_weights``; return the runs.
+
+    Args:
+        build_model: callable ``(kl_weight) -> compiled-free keras.Model`` (e.g. a partial of
+            ``build_mlp_vae`` with a fixed sampling ``seed``): called once per run.
+        directory: where the initial weights, each run's weights and history, and the sweep's
+            settings are kept. Created if missing.
+        retrain: train every run again, overwriting its saved weights (the initial weights and
+            settings are kept, so the runs still share their start).
+        log_every: print an epoch line every this many epochs (0: only one line per run).
+
+    Returns ``{c: SweepRun}`` in the order of ``kl_weights``. Prints one progress line per ``c``.
+
+    Raises ValueError if ``directory`` holds a sweep with different settings (it is never
+    overwritten silently: choose another directory or delete it).
+    """
+    kl_weights = [float(c) for c in kl_weights]
+    if len(set(kl_weights)) != len(kl_weights) or any(c < 0 for c in kl_weights):
+        raise ValueError(f"kl_weights must be distinct and >= 0; got {kl_weights}")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    settings = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                    seed=seed, n_train=int(len(x_train)))
+    settings_file = directory / "settings.json"
+    if settings_file.exists():
+        saved = json.loads(settings_file.read_text())
+        if saved != settings:
+            raise ValueError(
+                f"{directory} holds a sweep trained with {saved}, not {settings}; "
+                "use another directory or delete this one to start afresh"
+            )
+    else:
+        _atomic_write_json(settings, settings_file)
+
+    # The shared start: built once, saved, and loaded into every run.
+    initial_file = directory / "initial.weights.h5"
+    seed_everything(seed)
+    template = build_model(kl_weight=0.0)
+    template(x_train[:1])
+    if initial_file.exists():
+        template.load_weights(initial_file)
+    else:
+        _atomic_save_weights(template, initial_file)
+    initial_weights = template.get_weights()
+
+    runs = {}
+    for c in kl_weights:
+        weights_file = directory / f"{run_file_stem(c)}.weights.h5"
+        history_file = directory / f"{run_file_stem(c)}.history.json"
+        seed_everything(seed)  # the same sampling-seed state for every run
+        model = build_model(kl_weight=c)
+        model(x_train[:1])
+        start = time.perf_counter()
+        if weights_file.exists() and history_file.exists() and not retrain:
+            model.load_weights(weights_file)
+            model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+            record = json.loads(history_file.read_text())
+            run = SweepRun(c, model, record["history"], record["seconds"], reused=True)
+        else:
+            model.set_weights(initial_weights)
+            model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+            seed_everything(seed)  # the same batch order for every run, whatever build_model did
+            callbacks = [EpochPrinter(every=log_every, prefix=f"  c={c:g} ")] if log_every else []
+            history = model.fit(x_train, epochs=epochs, batch_size=batch_size, shuffle=True,
+                                validation_data=validation_data, verbose=0, callbacks=callbacks)
+            seconds = time.perf_counter() - start
+            record = {"history": history.history, "seconds": seconds}
+            _atomic_save_weights(model, weights_file)
+            _atomic_write_json(record, history_file)
+            run = SweepRun(c, model, history.history, seconds)
+        last = {k: v[-1] for k, v in run.history.items()}
+        what = "reused saved run" if run.reused else f"trained in {run.seconds:.0f} s"
+        print(f"c = {c:<5g} {what:>22s}: loss {last['loss']:.2f}, "
+              f"reconstruction {last['reconstruction_loss']:.2f}, KL {last['kl_loss']:.2f}",
+              flush=True)
+        runs[c] = run
+    return runs
+
+
+def latent_spread(z) -> dict:
+    """Mean and standard deviation of each latent coordinate of codes ``z`` ``(n, d)``.
+
+    Also ``rms_radius`` = sqrt(mean over codes of ||z||^2): one number for how far the codes lie
+    from the origin (sqrt(d) for samples of N(0, I)).
+    """
+    z = np.asarray(z, dtype="float64")
+    if z.ndim != 2:
+        raise ValueError(f"z must have shape (n, d); got {z.shape}")
+    return {
+        "mean": z.mean(0),
+        "std": z.std(0),
+        "rms_radius": float(np.sqrt(np.mean(np.sum(z**2, axis=1)))),
+    }
