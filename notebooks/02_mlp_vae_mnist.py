@@ -143,7 +143,7 @@ print(inspect.getsource(VAE.loss_terms))
 # precision (they differ only where a probability saturates at 0 or 1, which Keras clips to
 # $10^{-7}$; the logits form never saturates):
 
-# %%
+# %% tags=["nbval-ignore-output"]
 outputs = vae(x_test[:256])
 from_logits = -bernoulli_log_likelihood(x_test[:256], outputs["logits"])
 from_probabilities = binary_cross_entropy_sum(x_test[:256], keras.ops.sigmoid(outputs["logits"]))
@@ -175,10 +175,11 @@ history = vae.fit(
 fig = plot_loss_curves(history)
 
 # %% [markdown]
-# The reconstruction term falls quickly and keeps improving slowly, while the KL term *rises*
-# during the first epochs: a code that carries information about the digit must move away from
-# the prior. The test curves sit close to the training curves: with two latent dimensions this
-# model has little room to overfit.
+# The reconstruction term falls quickly and keeps improving slowly, while the KL term, after the
+# first epoch, slowly *rises*: a code that carries more information about the digit must move
+# further from the prior. The test curves stay close to the training curves (in the full run the
+# gap grows to about 3 nats by epoch 30): with two latent dimensions this model has little room
+# to overfit.
 #
 # ## Reconstructions
 #
@@ -238,10 +239,11 @@ print(f"test loss (negative ELBO) {test['loss']:7.2f} nats per image"
       f"   (untrained: {untrained['loss']:.1f})")
 
 # %% [markdown]
-# With the full profile the negative ELBO ends near 150 nats per image, of which about 7 nats are
-# KL: the code carries about 7 nats of information about each digit, and the decoder pays the
-# rest in reconstruction error. Both numbers are far from what larger latent spaces reach, the
-# price of a code we can draw.
+# With the full profile (30 epochs) the committed run ends at a negative ELBO of 150.3 nats per
+# image on the test set: 144.0 nats of reconstruction and 6.3 nats of KL. The KL is what the code
+# costs: about 6 nats of information about each digit, against 784 · log 2 ≈ 543 nats for
+# coding the pixels with no model at all. Larger latent spaces reach lower losses (exercise 1
+# measures by how much); a 2-D code is the price of a latent space we can draw.
 #
 # The checks below guard the notebook's claims (they run in CI in the quick profile too): the
 # loss is the sum of its terms, training improved it by a wide margin, the KL is positive (a

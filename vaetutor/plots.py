@@ -27,7 +27,8 @@ def plot_standard_normal_reference(n=5000, seed=0, limit=4.0):
         inside = 1 - np.exp(-(r**2) / 2)
         ax.add_patch(plt.Circle((0, 0), r, fill=False, ls="--", lw=1, color="0.3"))
         ax.annotate(f"r={r}: {inside:.1%}", (r * 0.71, r * 0.71), xytext=(4, 4),
-                    textcoords="offset points", fontsize=8, color="0.2")
+                    textcoords="offset points", fontsize=8, color="0.1",
+                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.85))
     ax.set(xlim=(-limit, limit), ylim=(-limit, limit), xlabel="z[0]", ylabel="z[1]",
            title=f"{n:,} samples from N(0, I) in 2-D", aspect="equal")
     ax.grid(alpha=0.3)
@@ -149,4 +150,81 @@ def plot_decoder_manifold(decode, n=30, extent=3.0, spacing="linear", title="Dec
     ax.set_xticks(centres[ticks], [f"{xs[i]:.1f}" for i in ticks])
     ax.set_yticks(centres[ticks], [f"{ys[i]:.1f}" for i in ticks])
     ax.set(xlabel="z[0]", ylabel="z[1]", title=title)
+    return fig
+
+
+def _grid_of_axes(n_panels, ncols, panel_size, **subplot_kw):
+    nrows = int(np.ceil(n_panels / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows),
+                             squeeze=False, **subplot_kw)
+    for ax in axes.flat[n_panels:]:
+        ax.set_visible(False)
+    return fig, axes.flat[:n_panels]
+
+
+def plot_latent_scatter_grid(codes, labels, class_names, ncols=4, title_format="c = {}",
+                             suptitle=None, reference_radius=2.0):
+    """Small multiples of 2-D code scatters, one panel per key of ``codes``, shared axes.
+
+    ``codes``: ``{key: (n, 2) array}`` (e.g. one entry per KL coefficient), all for the same
+    ``labels``. The axes limits are shared so that the panels compare directly; a dashed circle
+    of ``reference_radius`` marks where ~86% of N(0, I) lies (radius 2).
+    """
+    if not codes:
+        raise ValueError("codes is empty: give one (n, 2) array per panel")
+    limit = max(float(np.percentile(np.abs(np.asarray(z)), 99.5)) for z in codes.values())
+    limit = max(limit * 1.1, reference_radius * 1.2)
+    fig, axes = _grid_of_axes(len(codes), ncols, 3.4, sharex=True, sharey=True)
+    for ax, (key, z) in zip(axes, codes.items()):
+        plot_latent_scatter(z, labels, class_names, title=title_format.format(key), ax=ax,
+                            limit=limit, colorbar=False)
+        ax.add_patch(plt.Circle((0, 0), reference_radius, fill=False, ls="--", lw=1, color="k"))
+        ax.label_outer()
+    points = axes[0].collections[0]
+    bar = fig.colorbar(points, ax=list(axes), ticks=np.arange(len(class_names)), shrink=0.8)
+    bar.ax.set_yticklabels(class_names)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def plot_decoder_manifold_grid(decoders, n=30, extent=3.0, ncols=4, title_format="c = {}",
+                               suptitle=None):
+    """Small multiples of decoder manifolds: one ``n x n`` grid over [-extent, extent]^2 per key.
+
+    ``decoders``: ``{key: decode}`` with ``decode`` as in :func:`plot_decoder_manifold`.
+    """
+    if not decoders:
+        raise ValueError("decoders is empty: give one decode function per panel")
+    fig, axes = _grid_of_axes(len(decoders), ncols, 4.0)
+    for ax, (key, decode) in zip(axes, decoders.items()):
+        plot_decoder_manifold(decode, n=n, extent=extent, title=title_format.format(key), ax=ax)
+        ax.set(xlabel="", ylabel="")
+        ax.set_xticks([]), ax.set_yticks([])
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def plot_metrics_against(values, metrics, xlabel, title=None, symlog_threshold=0.01):
+    """Line plot of several metrics against a swept setting, one axis per metric.
+
+    ``values``: the settings (e.g. KL coefficients, 0 allowed: the x axis is symmetric-log with
+    a linear range below ``symlog_threshold``); ``metrics``: ``{name: sequence}``, each as long as
+    ``values``.
+    """
+    values = np.asarray(values, dtype=float)
+    for name, ys in metrics.items():
+        if len(ys) != len(values):
+            raise ValueError(f"{name} has {len(ys)} values for {len(values)} settings")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.4 * len(metrics), 3.6), squeeze=False)
+    for ax, (name, ys) in zip(axes[0], metrics.items()):
+        ax.plot(values, ys, marker="o")
+        ax.set_xscale("symlog", linthresh=symlog_threshold)
+        ax.set(xlabel=xlabel, title=name)
+        ax.grid(alpha=0.3, which="both")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
     return fig

@@ -158,3 +158,45 @@ def latent_spread(z) -> dict:
         "std": z.std(0),
         "rms_radius": float(np.sqrt(np.mean(np.sum(z**2, axis=1)))),
     }
+
+
+def evaluate_runs(runs, x_test, batch_size=1000):
+    """Test-set results of each run: one row (a dict) per ``c``, in the order of ``runs``.
+
+    Row keys: ``c``; ``reconstruction`` and ``kl`` (nats per image, means over the test set);
+    ``loss`` = reconstruction + c * KL (what that run minimised); ``neg_elbo`` = reconstruction +
+    KL (the bound itself, comparable across c); ``z_mean_mean``, ``z_mean_std`` (per latent
+    dimension) and ``rms_radius`` of the test codes ``z_mean``; and ``codes``, the codes.
+    """
+    rows = []
+    for c, run in runs.items():
+        metrics = run.model.evaluate(x_test, batch_size=batch_size, verbose=0, return_dict=True)
+        codes = run.model.encode(x_test, batch_size=batch_size)
+        spread = latent_spread(codes)
+        rows.append({
+            "c": c,
+            "reconstruction": metrics["reconstruction_loss"],
+            "kl": metrics["kl_loss"],
+            "loss": metrics["loss"],
+            "neg_elbo": metrics["reconstruction_loss"] + metrics["kl_loss"],
+            "z_mean_mean": spread["mean"],
+            "z_mean_std": spread["std"],
+            "rms_radius": spread["rms_radius"],
+            "codes": codes,
+        })
+    return rows
+
+
+def format_results_table(rows) -> str:
+    """The rows of :func:`evaluate_runs` as a fixed-width text table."""
+    header = (f"{'c':>5} | {'recon':>7} {'KL':>6} {'c*KL+recon':>10} {'-ELBO':>7} | "
+              f"{'mean z[0]':>9} {'mean z[1]':>9} {'std z[0]':>8} {'std z[1]':>8} {'rms |z|':>8}")
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        m, s = r["z_mean_mean"], r["z_mean_std"]
+        lines.append(
+            f"{r['c']:>5g} | {r['reconstruction']:7.2f} {r['kl']:6.2f} {r['loss']:10.2f} "
+            f"{r['neg_elbo']:7.2f} | {m[0]:9.2f} {m[1]:9.2f} {s[0]:8.2f} {s[1]:8.2f} "
+            f"{r['rms_radius']:8.2f}"
+        )
+    return "\n".join(lines)

@@ -11,6 +11,17 @@ from .layers import Sampling
 from .losses import bernoulli_log_likelihood, kl_to_standard_normal
 
 
+def _in_batches(fn, x, batch_size):
+    """Apply ``fn`` eagerly to consecutive slices of ``x``; concatenate the NumPy results.
+
+    Eager calls, unlike ``Model.predict``, build no ``tf.function``, so calling them for many
+    models (a sweep) neither retraces nor warns.
+    """
+    return np.concatenate(
+        [ops.convert_to_numpy(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)]
+    )
+
+
 @keras.saving.register_keras_serializable(package="vaetutor")
 class VAE(keras.Model):
     """A VAE with a diagonal-Gaussian encoder and a Bernoulli (logits) decoder.
@@ -85,8 +96,7 @@ class VAE(keras.Model):
     def encode(self, x, batch_size=1000):
         """``z_mean`` of q(z|x) for a batch of images, as a NumPy array ``(n, latent_dim)``."""
         x = check_images(x, layout=self.image_layout)
-        z_mean, _ = self.encoder.predict(x, batch_size=batch_size, verbose=0)
-        return np.asarray(z_mean)
+        return _in_batches(lambda batch: self.encoder(batch, training=False)[0], x, batch_size)
 
     def decode(self, z, batch_size=1000):
         """Pixel probabilities sigmoid(decoder(z)), as NumPy, for codes ``z`` of shape ``(n, d)``."""
@@ -94,8 +104,8 @@ class VAE(keras.Model):
         latent_dim = self.decoder.inputs[0].shape[-1]
         if z.ndim != 2 or z.shape[1] != latent_dim:
             raise ValueError(f"z must have shape (n, {latent_dim}); got {z.shape}")
-        logits = self.decoder.predict(z, batch_size=batch_size, verbose=0)
-        return ops.convert_to_numpy(ops.sigmoid(logits))
+        return _in_batches(lambda batch: ops.sigmoid(self.decoder(batch, training=False)), z,
+                           batch_size)
 
     def reconstruct(self, x, batch_size=1000):
         """Decode the encoder's mean: the deterministic reconstruction of ``x``."""
