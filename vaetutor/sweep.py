@@ -10,7 +10,6 @@ so an interrupted sweep continues where it stopped and a re-run reuses the finis
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from ._files import check_or_write_settings, save_weights_atomically, write_json_atomically
 from .seeding import seed_everything
 from .training import EpochPrinter
 
@@ -32,18 +32,6 @@ class SweepRun:
     seconds: float
     reused: bool = False
     extra: dict = field(default_factory=dict)
-
-
-def _atomic_save_weights(model, path: Path):
-    tmp = path.with_name(path.stem + ".partial.weights.h5")
-    model.save_weights(tmp)
-    os.replace(tmp, path)
-
-
-def _atomic_write_json(data, path: Path):
-    tmp = path.with_suffix(".partial.json")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-    os.replace(tmp, path)
 
 
 def run_file_stem(kl_weight: float) -> str:
@@ -88,16 +76,7 @@ def kl_sweep(
     directory.mkdir(parents=True, exist_ok=True)
     settings = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                     seed=seed, n_train=int(len(x_train)))
-    settings_file = directory / "settings.json"
-    if settings_file.exists():
-        saved = json.loads(settings_file.read_text())
-        if saved != settings:
-            raise ValueError(
-                f"{directory} holds a sweep trained with {saved}, not {settings}; "
-                "use another directory or delete this one to start afresh"
-            )
-    else:
-        _atomic_write_json(settings, settings_file)
+    check_or_write_settings(directory, settings)
 
     # The shared start: built once, saved, and loaded into every run.
     initial_file = directory / "initial.weights.h5"
@@ -107,7 +86,7 @@ def kl_sweep(
     if initial_file.exists():
         template.load_weights(initial_file)
     else:
-        _atomic_save_weights(template, initial_file)
+        save_weights_atomically(template, initial_file)
     initial_weights = template.get_weights()
 
     runs = {}
@@ -132,8 +111,8 @@ def kl_sweep(
                                 validation_data=validation_data, verbose=0, callbacks=callbacks)
             seconds = time.perf_counter() - start
             record = {"history": history.history, "seconds": seconds}
-            _atomic_save_weights(model, weights_file)
-            _atomic_write_json(record, history_file)
+            save_weights_atomically(model, weights_file)
+            write_json_atomically(record, history_file)
             run = SweepRun(c, model, history.history, seconds)
         last = {k: v[-1] for k, v in run.history.items()}
         what = "reused saved run" if run.reused else f"trained in {run.seconds:.0f} s"

@@ -8,7 +8,7 @@ from keras import ops
 
 from .data import check_images
 from .layers import Sampling
-from .losses import bernoulli_log_likelihood, kl_to_standard_normal
+from .losses import bernoulli_log_likelihood, kl_to_standard_normal, monte_carlo_elbo_terms
 
 
 def _in_batches(fn, x, batch_size):
@@ -128,3 +128,50 @@ class VAE(keras.Model):
         encoder = keras.saving.deserialize_keras_object(config.pop("encoder"))
         decoder = keras.saving.deserialize_keras_object(config.pop("decoder"))
         return cls(encoder, decoder, **config)
+
+
+@keras.saving.register_keras_serializable(package="vaetutor")
+class MonteCarloVAE(VAE):
+    """A VAE trained with the single-sample Monte-Carlo estimate of the whole ELBO.
+
+    Per example, with one reparameterised sample z ~ q(z|x):
+
+        loss = -(log p(x|z) + log p(z) - log q(z|x))
+
+    whose expectation over z is reconstruction + KL, the analytic loss of :class:`VAE` (the KL
+    is estimated by ``log q(z|x) - log p(z)`` instead of computed in closed form). Metrics, as
+    means over examples: ``loss``, ``log_px_z``, ``log_pz``, ``log_qz_x``. ``kl_weight`` is fixed
+    at 1 (the estimator is of the ELBO itself).
+    """
+
+    def __init__(self, encoder, decoder, seed=None, **kwargs):
+        kwargs.pop("kl_weight", None)
+        super().__init__(encoder, decoder, kl_weight=1.0, seed=seed, **kwargs)
+        self.log_px_z_tracker = keras.metrics.Mean(name="log_px_z")
+        self.log_pz_tracker = keras.metrics.Mean(name="log_pz")
+        self.log_qz_x_tracker = keras.metrics.Mean(name="log_qz_x")
+
+    def elbo_terms(self, x, outputs):
+        """Per-example ``{"log_px_z", "log_pz", "log_qz_x"}``, each of shape ``(batch,)``."""
+        return monte_carlo_elbo_terms(x, outputs["logits"], outputs["z"], outputs["z_mean"],
+                                      outputs["z_log_var"])
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if y_pred is None:
+            y_pred = self(x, training=training)
+        terms = self.elbo_terms(x, y_pred)
+        self.log_px_z_tracker.update_state(terms["log_px_z"])
+        self.log_pz_tracker.update_state(terms["log_pz"])
+        self.log_qz_x_tracker.update_state(terms["log_qz_x"])
+        return -ops.mean(terms["log_px_z"] + terms["log_pz"] - terms["log_qz_x"])
+
+    @property
+    def metrics(self):
+        # only the Monte-Carlo terms: the analytic trackers of the parent are never updated here
+        return [m for m in super().metrics
+                if m not in (self.reconstruction_loss_tracker, self.kl_loss_tracker)]
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("kl_weight")
+        return config

@@ -1,0 +1,63 @@
+"""The convolutional encoder and decoder of the Fashion-MNIST article."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from .vae import MonteCarloVAE
+
+
+@keras.saving.register_keras_serializable(package="vaetutor")
+class SplitMeanLogVar(keras.layers.Layer):
+    """Split ``(batch, 2 * d)`` into ``[z_mean, z_log_var]``, each ``(batch, d)``."""
+
+    def call(self, inputs):
+        z_mean, z_log_var = ops.split(inputs, 2, axis=-1)
+        return [z_mean, z_log_var]
+
+    def compute_output_shape(self, input_shape):
+        half = (*input_shape[:-1], input_shape[-1] // 2)
+        return [half, half]
+
+
+def build_conv_encoder(latent_dim=2, image_shape=(28, 28, 1), name="conv_encoder"):
+    """x ``(batch, 28, 28, 1)`` -> Conv(32, 3, s2) -> Conv(64, 3, s2) -> Dense(2 d) -> [z_mean, z_log_var].
+
+    Both convolutions use ReLU and "valid" padding, as in the article: 28 -> 13 -> 6.
+    """
+    if not isinstance(latent_dim, int) or latent_dim < 1:
+        raise ValueError(f"latent_dim must be a positive integer; got {latent_dim!r}")
+    x = keras.Input(shape=image_shape, name="x")
+    h = keras.layers.Conv2D(32, 3, strides=2, activation="relu", name="conv_1")(x)
+    h = keras.layers.Conv2D(64, 3, strides=2, activation="relu", name="conv_2")(h)
+    h = keras.layers.Flatten(name="flatten")(h)
+    h = keras.layers.Dense(2 * latent_dim, name="mean_and_log_var")(h)
+    z_mean, z_log_var = SplitMeanLogVar(name="split")(h)
+    return keras.Model(x, [z_mean, z_log_var], name=name)
+
+
+def build_conv_decoder(latent_dim=2, final_activation=None, name="conv_decoder"):
+    """z ``(batch, d)`` -> Dense(7*7*32) -> 7x7 -> ConvT(64, s2) -> ConvT(32, s2) -> ConvT(1) -> 28x28x1.
+
+    With ``final_activation=None`` the output is pixel logits (the VAE); ``"sigmoid"`` gives
+    pixel intensities in (0, 1) (the MMD-VAE).
+    """
+    if not isinstance(latent_dim, int) or latent_dim < 1:
+        raise ValueError(f"latent_dim must be a positive integer; got {latent_dim!r}")
+    z = keras.Input(shape=(latent_dim,), name="z")
+    h = keras.layers.Dense(7 * 7 * 32, activation="relu", name="dense")(z)
+    h = keras.layers.Reshape((7, 7, 32), name="reshape")(h)
+    h = keras.layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu",
+                                     name="deconv_1")(h)
+    h = keras.layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu",
+                                     name="deconv_2")(h)
+    out = keras.layers.Conv2DTranspose(1, 3, strides=1, padding="same",
+                                       activation=final_activation, name="logits")(h)
+    return keras.Model(z, out, name=name)
+
+
+def build_conv_vae(latent_dim=2, seed=None):
+    """The convolutional VAE of the Fashion-MNIST article, trained with the Monte-Carlo ELBO."""
+    return MonteCarloVAE(build_conv_encoder(latent_dim), build_conv_decoder(latent_dim),
+                         seed=seed, name="conv_vae")
