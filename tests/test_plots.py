@@ -91,3 +91,37 @@ def test_loss_curves_show_training_and_validation_per_metric():
     assert all(len(ax.lines) == 2 for ax in fig.axes)
     with pytest.raises(ValueError, match="kl_loss"):
         plot_loss_curves({"loss": [1.0]})
+
+
+def test_image_grid_tiles_images_row_by_row():
+    from vaetutor.plots import plot_image_grid
+
+    images = np.zeros((6, 784))
+    images[4] = 1.0  # second row, second column with 4 columns
+    fig = plot_image_grid(images, n_cols=4, title="samples")
+    canvas = np.asarray(fig.axes[0].images[0].get_array())
+    assert canvas.shape == (56, 112)
+    assert canvas[28:, 0:28].min() == 1.0 and canvas[:28, :].max() == 0.0
+    assert canvas[28:, 56:].min() == 1.0  # unused cells are left white
+
+
+def test_training_snapshot_has_samples_codes_and_grid_and_becomes_a_gif(tmp_path):
+    from PIL import Image
+
+    from vaetutor.conv import build_conv_vae
+    from vaetutor.plots import figure_to_array, plot_training_snapshot, save_gif
+
+    vae = build_conv_vae(seed=0)
+    x = np.random.default_rng(0).uniform(size=(50, 28, 28, 1)).astype("float32")
+    fig = plot_training_snapshot(vae, x, np.arange(50) % 10, tuple("abcdefghij"), epoch=3,
+                                 grid_n=5)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:3] == ["samples from the prior, epoch 3", "test set in latent space, epoch 3",
+                          "decoded grid over [-3, 3]², epoch 3"]
+    frame = figure_to_array(fig)
+    assert frame.ndim == 3 and frame.shape[2] == 3 and frame.dtype == np.uint8
+    path = save_gif([frame, 255 - frame], tmp_path / "training.gif")
+    with Image.open(path) as gif:
+        assert gif.n_frames == 2 and gif.size == (frame.shape[1], frame.shape[0])
+    with pytest.raises(ValueError, match="no frames"):
+        save_gif([], tmp_path / "empty.gif")

@@ -228,3 +228,65 @@ def plot_metrics_against(values, metrics, xlabel, title=None, symlog_threshold=0
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_image_grid(images, n_cols=8, title=None, ax=None, cmap="gray"):
+    """Tile a batch of 28x28 images (pixels in [0, 1]) into one picture, row by row."""
+    images = check_images(images, name="images").reshape(-1, 28, 28)
+    n_rows = int(np.ceil(len(images) / n_cols))
+    canvas = np.ones((n_rows * 28, n_cols * 28), "float32")
+    for i, image in enumerate(images):
+        r, c = divmod(i, n_cols)
+        canvas[r * 28:(r + 1) * 28, c * 28:(c + 1) * 28] = image
+    fig = ax.figure if ax is not None else plt.figure(figsize=(n_cols * 0.8, n_rows * 0.8 + 0.4))
+    ax = ax if ax is not None else fig.add_subplot()
+    ax.imshow(canvas, cmap=cmap, vmin=0, vmax=1)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_training_snapshot(model, x_test, y_test, class_names, epoch, n_samples=64, seed=0,
+                           grid_n=20, figure=None):
+    """One picture of a VAE at one epoch: samples from the prior, test codes, decoded grid.
+
+    The three figures the Fashion-MNIST article saves every 10 epochs, side by side:
+    ``n_samples`` images decoded from z ~ N(0, I) (drawn with ``seed``, so every snapshot
+    decodes the same codes), the test set's ``z_mean`` coloured by class (axes [-4, 4]), and a
+    ``grid_n x grid_n`` grid over [-3, 3]^2. ``model`` needs ``encode`` and ``decode``.
+    """
+    latent_dim = model.decoder.inputs[0].shape[-1]
+    z = np.random.default_rng(seed).standard_normal((n_samples, latent_dim)).astype("float32")
+    fig = figure if figure is not None else plt.figure(figsize=(17, 5.4))
+    axes = fig.subplots(1, 3, gridspec_kw=dict(width_ratios=[1, 1.25, 1]))
+    plot_image_grid(model.decode(z), n_cols=int(np.sqrt(n_samples)), ax=axes[0],
+                    title=f"samples from the prior, epoch {epoch}")
+    plot_latent_scatter(model.encode(x_test), y_test, class_names, ax=axes[1], limit=4,
+                        title=f"test set in latent space, epoch {epoch}")
+    if latent_dim == 2:
+        plot_decoder_manifold(model.decode, n=grid_n, extent=3.0, ax=axes[2],
+                              title=f"decoded grid over [-3, 3]², epoch {epoch}")
+    else:
+        axes[2].set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def figure_to_array(fig, dpi=60):
+    """Render a figure to an RGB array ``(height, width, 3)`` (uint8), e.g. for a GIF frame."""
+    fig.set_dpi(dpi)
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+
+
+def save_gif(frames, path, seconds_per_frame=0.8):
+    """Write RGB frames ``[(h, w, 3) uint8, ...]`` as an animated GIF that loops forever."""
+    from PIL import Image  # installed with matplotlib
+
+    if not frames:
+        raise ValueError("no frames to write")
+    images = [Image.fromarray(np.asarray(f, dtype="uint8")) for f in frames]
+    images[0].save(path, save_all=True, append_images=images[1:], loop=0,
+                   duration=int(seconds_per_frame * 1000))
+    return path

@@ -1,0 +1,73 @@
+"""Held-out numbers for trained models."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from keras import ops
+
+from .data import check_images
+from .losses import bernoulli_log_likelihood, kl_to_standard_normal, monte_carlo_elbo_terms
+
+
+def monte_carlo_vs_analytic(model, x, n_samples=1000):
+    """Compare the single-sample Monte-Carlo loss with reconstruction + analytic KL on a batch.
+
+    For each of ``n_samples`` independent draws of z ~ q(z|x) for every image of ``x``, the
+    batch-mean single-sample loss -(log p(x|z) + log p(z) - log q(z|x)); and, from the same
+    draws, the analytic-KL loss -log p(x|z) + KL. Both estimate the same negative ELBO; the
+    Monte-Carlo one carries the extra noise of estimating the KL.
+
+    Returns a dict: ``mc_draws`` and ``analytic_draws`` (arrays of ``n_samples`` batch means),
+    their means and standard errors ``mc_mean``, ``mc_se``, ``analytic_mean``, ``analytic_se``,
+    and ``single_draw_std``: the standard deviation of the Monte-Carlo loss of a single image
+    over draws (mean over images), i.e. how noisy one sample is.
+    """
+    x = check_images(x, layout=model.image_layout)
+    z_mean, z_log_var = (ops.convert_to_numpy(t) for t in model.encoder(x, training=False))
+    kl = ops.convert_to_numpy(kl_to_standard_normal(z_mean, z_log_var))
+    mc, analytic, per_image = [], [], []
+    rng = np.random.default_rng(0)
+    for _ in range(n_samples):
+        z = (z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape)).astype("float32")
+        logits = model.decoder(z, training=False)
+        terms = {k: ops.convert_to_numpy(v)
+                 for k, v in monte_carlo_elbo_terms(x, logits, z, z_mean, z_log_var).items()}
+        loss = -(terms["log_px_z"] + terms["log_pz"] - terms["log_qz_x"])
+        per_image.append(loss)
+        mc.append(loss.mean())
+        analytic.append((-terms["log_px_z"] + kl).mean())
+    mc, analytic = np.array(mc), np.array(analytic)
+    return {
+        "mc_draws": mc,
+        "analytic_draws": analytic,
+        "mc_mean": float(mc.mean()),
+        "mc_se": float(mc.std(ddof=1) / math.sqrt(n_samples)),
+        "analytic_mean": float(analytic.mean()),
+        "analytic_se": float(analytic.std(ddof=1) / math.sqrt(n_samples)),
+        "single_draw_std": float(np.mean(np.std(np.array(per_image), axis=0, ddof=1))),
+    }
+
+
+def negative_elbo(model, x, batch_size=500, n_samples=1):
+    """Held-out negative ELBO in nats per image, with reconstruction and KL (analytic) parts.
+
+    Averages, over the images of ``x`` and ``n_samples`` draws of z per image, the
+    reconstruction term -log p(x|z); adds the analytic KL. Returns a dict with
+    ``negative_elbo``, ``reconstruction`` and ``kl``.
+    """
+    x = check_images(x, layout=model.image_layout)
+    recon_sum, kl_sum = 0.0, 0.0
+    rng = np.random.default_rng(1)
+    for i in range(0, len(x), batch_size):
+        batch = x[i:i + batch_size]
+        z_mean, z_log_var = (ops.convert_to_numpy(t) for t in model.encoder(batch, training=False))
+        kl_sum += float(np.sum(ops.convert_to_numpy(kl_to_standard_normal(z_mean, z_log_var))))
+        for _ in range(n_samples):
+            z = (z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape))
+            logits = model.decoder(z.astype("float32"), training=False)
+            recon_sum -= float(np.sum(ops.convert_to_numpy(bernoulli_log_likelihood(batch, logits))))
+    reconstruction = recon_sum / (len(x) * n_samples)
+    kl = kl_sum / len(x)
+    return {"negative_elbo": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
