@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SOURCES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
-MACHINE_PATH = re.compile(r"(/home/|/root/|/Users/|/work/|/tmp/[A-Za-z]|[A-Z]:\\\\)")
+MACHINE_PATH = re.compile(r"/(home|root|Users|work)/|/tmp/[A-Za-z]|\b[A-Z]:\\[A-Za-z]")
 
 
 def outputs(nb):
