@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from .mmd import MMDVAE
 from .vae import MonteCarloVAE
 
 
@@ -21,10 +22,12 @@ class SplitMeanLogVar(keras.layers.Layer):
         return [half, half]
 
 
-def build_conv_encoder(latent_dim=2, image_shape=(28, 28, 1), name="conv_encoder"):
-    """x ``(batch, 28, 28, 1)`` -> Conv(32, 3, s2) -> Conv(64, 3, s2) -> Dense(2 d) -> [z_mean, z_log_var].
+def build_conv_encoder(latent_dim=2, image_shape=(28, 28, 1), gaussian=True, name="conv_encoder"):
+    """x ``(batch, 28, 28, 1)`` -> Conv(32, 3, s2) -> Conv(64, 3, s2) -> Dense -> code.
 
-    Both convolutions use ReLU and "valid" padding, as in the article: 28 -> 13 -> 6.
+    Both convolutions use ReLU and "valid" padding, as in the article: 28 -> 13 -> 6. With
+    ``gaussian`` (the VAE) a Dense(2 d) is split into ``[z_mean, z_log_var]``; without (the
+    MMD-VAE) a Dense(d) gives the code ``z`` itself.
     """
     if not isinstance(latent_dim, int) or latent_dim < 1:
         raise ValueError(f"latent_dim must be a positive integer; got {latent_dim!r}")
@@ -32,6 +35,8 @@ def build_conv_encoder(latent_dim=2, image_shape=(28, 28, 1), name="conv_encoder
     h = keras.layers.Conv2D(32, 3, strides=2, activation="relu", name="conv_1")(x)
     h = keras.layers.Conv2D(64, 3, strides=2, activation="relu", name="conv_2")(h)
     h = keras.layers.Flatten(name="flatten")(h)
+    if not gaussian:
+        return keras.Model(x, keras.layers.Dense(latent_dim, name="z")(h), name=name)
     h = keras.layers.Dense(2 * latent_dim, name="mean_and_log_var")(h)
     z_mean, z_log_var = SplitMeanLogVar(name="split")(h)
     return keras.Model(x, [z_mean, z_log_var], name=name)
@@ -61,3 +66,11 @@ def build_conv_vae(latent_dim=2, seed=None):
     """The convolutional VAE of the Fashion-MNIST article, trained with the Monte-Carlo ELBO."""
     return MonteCarloVAE(build_conv_encoder(latent_dim), build_conv_decoder(latent_dim),
                          seed=seed, name="conv_vae")
+
+
+def build_conv_mmd_vae(latent_dim=2, seed=None):
+    """The MMD-VAE of the Fashion-MNIST article: the same convolutional architecture, a
+    deterministic encoder and a sigmoid decoder."""
+    return MMDVAE(build_conv_encoder(latent_dim, gaussian=False),
+                  build_conv_decoder(latent_dim, final_activation="sigmoid"),
+                  seed=seed, name="conv_mmd_vae")

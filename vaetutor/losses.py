@@ -93,3 +93,34 @@ def monte_carlo_elbo_terms(x, logits, z, z_mean, z_log_var):
         "log_pz": gaussian_log_density(z, 0.0, 0.0),
         "log_qz_x": gaussian_log_density(z, z_mean, z_log_var),
     }
+
+
+def gaussian_kernel_matrix(x, y):
+    """The InfoVAE kernel k(x, y) = exp(-mean_d((x_d - y_d)^2) / d) for all pairs.
+
+    ``x``: ``(n, d)``, ``y``: ``(m, d)``; returns ``(n, m)``. The mean over the ``d``
+    dimensions followed by the division by ``d`` (as in the original InfoVAE code) makes this a
+    Gaussian kernel exp(-||x - y||^2 / (2 s^2)) with bandwidth 2 s^2 = d^2.
+    """
+    d = x.shape[-1]
+    squared = ops.mean(ops.square(ops.expand_dims(x, 1) - ops.expand_dims(y, 0)), axis=-1)
+    return ops.exp(-squared / float(d))
+
+
+def maximum_mean_discrepancy(x, y):
+    """MMD^2 between the samples ``x`` ``(n, d)`` and ``y`` ``(m, d)``: one number per batch.
+
+    MMD = mean k(x, x') + mean k(y, y') - 2 mean k(x, y), each mean over all pairs, the
+    diagonal included (the biased estimate of the InfoVAE code), with
+    :func:`gaussian_kernel_matrix`. It is a property of two whole samples, not of single
+    examples, so unlike the other terms it returns a scalar. 0 for identical samples; grows as
+    the two distributions move apart.
+    """
+    return (ops.mean(gaussian_kernel_matrix(x, x)) + ops.mean(gaussian_kernel_matrix(y, y))
+            - 2.0 * ops.mean(gaussian_kernel_matrix(x, y)))
+
+
+def squared_error_per_pixel(x, x_reconstructed):
+    """Mean squared error over the pixels of each image: shape ``(batch,)``."""
+    squared = ops.square(x - x_reconstructed)
+    return ops.mean(squared, axis=tuple(range(1, len(squared.shape))))

@@ -14,13 +14,18 @@ def _check_sizes(**sizes):
             raise ValueError(f"{name} must be positive integers; got {value!r}")
 
 
+def _relu_stack(h, hidden_units):
+    """Apply Dense(units, relu) for each entry of ``hidden_units``."""
+    for i, units in enumerate(hidden_units):
+        h = keras.layers.Dense(units, activation="relu", name=f"hidden_{i}")(h)
+    return h
+
+
 def build_mlp_encoder(input_dim=784, hidden_units=(512,), latent_dim=2, name="mlp_encoder"):
     """x ``(batch, input_dim)`` -> Dense(relu) layers -> ``[z_mean, z_log_var]`` ``(batch, latent_dim)``."""
     _check_sizes(input_dim=input_dim, hidden_units=hidden_units, latent_dim=latent_dim)
     x = keras.Input(shape=(input_dim,), name="x")
-    h = x
-    for i, units in enumerate(hidden_units):
-        h = keras.layers.Dense(units, activation="relu", name=f"hidden_{i}")(h)
+    h = _relu_stack(x, hidden_units)
     z_mean = keras.layers.Dense(latent_dim, name="z_mean")(h)
     z_log_var = keras.layers.Dense(latent_dim, name="z_log_var")(h)
     return keras.Model(x, [z_mean, z_log_var], name=name)
@@ -34,9 +39,7 @@ def build_mlp_decoder(latent_dim=2, hidden_units=(512,), output_dim=784, name="m
     """
     _check_sizes(latent_dim=latent_dim, hidden_units=hidden_units, output_dim=output_dim)
     z = keras.Input(shape=(latent_dim,), name="z")
-    h = z
-    for i, units in enumerate(hidden_units):
-        h = keras.layers.Dense(units, activation="relu", name=f"hidden_{i}")(h)
+    h = _relu_stack(z, hidden_units)
     logits = keras.layers.Dense(output_dim, name="logits")(h)
     return keras.Model(z, logits, name=name)
 

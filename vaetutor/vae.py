@@ -6,24 +6,13 @@ import keras
 import numpy as np
 from keras import ops
 
-from .data import check_images
+from .autoencoder import ImageAutoencoder
 from .layers import Sampling
 from .losses import bernoulli_log_likelihood, kl_to_standard_normal, monte_carlo_elbo_terms
 
 
-def _in_batches(fn, x, batch_size):
-    """Apply ``fn`` eagerly to consecutive slices of ``x``; concatenate the NumPy results.
-
-    Eager calls, unlike ``Model.predict``, build no ``tf.function``, so calling them for many
-    models (a sweep) neither retraces nor warns.
-    """
-    return np.concatenate(
-        [ops.convert_to_numpy(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)]
-    )
-
-
 @keras.saving.register_keras_serializable(package="vaetutor")
-class VAE(keras.Model):
+class VAE(ImageAutoencoder):
     """A VAE with a diagonal-Gaussian encoder and a Bernoulli (logits) decoder.
 
     ``encoder(x) -> [z_mean, z_log_var]``, each ``(batch, latent_dim)``;
@@ -42,13 +31,10 @@ class VAE(keras.Model):
     """
 
     def __init__(self, encoder, decoder, kl_weight=1.0, seed=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(encoder, decoder, seed=seed, **kwargs)
         if not np.isfinite(kl_weight) or kl_weight < 0:
             raise ValueError(f"kl_weight must be a finite number >= 0; got {kl_weight!r}")
-        self.encoder = encoder
-        self.decoder = decoder
         self.kl_weight = float(kl_weight)
-        self.seed = seed
         self.sampling = Sampling(seed=seed, name="sampling")
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
@@ -73,61 +59,16 @@ class VAE(keras.Model):
         self.kl_loss_tracker.update_state(kl)
         return ops.mean(reconstruction + self.kl_weight * kl)
 
-    # -- NumPy conveniences for notebooks and plots -------------------------------------------
+    def code_of(self, x):
+        """The encoder's mean ``z_mean``: the deterministic code of ``x``."""
+        return self.encoder(x, training=False)[0]
 
-    @property
-    def image_layout(self) -> str:
-        """``"flat"`` if the encoder takes ``(n, 784)`` vectors, ``"image"`` for ``(n, 28, 28, 1)``."""
-        return "flat" if len(self.encoder.inputs[0].shape) == 2 else "image"
-
-    def fit(self, x=None, *args, validation_data=None, **kwargs):
-        """``keras.Model.fit`` after checking NumPy inputs (shape, NaNs, range [0, 1])."""
-        if isinstance(x, np.ndarray):
-            x = check_images(x, layout=self.image_layout, name="x")
-        if isinstance(validation_data, np.ndarray):
-            validation_data = (validation_data,)
-        if isinstance(validation_data, tuple) and isinstance(validation_data[0], np.ndarray):
-            validation_data = (
-                check_images(validation_data[0], layout=self.image_layout, name="validation x"),
-                *validation_data[1:],
-            )
-        return super().fit(x, *args, validation_data=validation_data, **kwargs)
-
-    def encode(self, x, batch_size=1000):
-        """``z_mean`` of q(z|x) for a batch of images, as a NumPy array ``(n, latent_dim)``."""
-        x = check_images(x, layout=self.image_layout)
-        return _in_batches(lambda batch: self.encoder(batch, training=False)[0], x, batch_size)
-
-    def decode(self, z, batch_size=1000):
-        """Pixel probabilities sigmoid(decoder(z)), as NumPy, for codes ``z`` of shape ``(n, d)``."""
-        z = np.asarray(z, dtype="float32")
-        latent_dim = self.decoder.inputs[0].shape[-1]
-        if z.ndim != 2 or z.shape[1] != latent_dim:
-            raise ValueError(f"z must have shape (n, {latent_dim}); got {z.shape}")
-        return _in_batches(lambda batch: ops.sigmoid(self.decoder(batch, training=False)), z,
-                           batch_size)
-
-    def reconstruct(self, x, batch_size=1000):
-        """Decode the encoder's mean: the deterministic reconstruction of ``x``."""
-        return self.decode(self.encode(x, batch_size), batch_size)
-
-    # -- serialisation -------------------------------------------------------------------------
+    def pixels_of(self, z):
+        """Pixel probabilities ``sigmoid(decoder(z))``."""
+        return ops.sigmoid(self.decoder(z, training=False))
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
-            "kl_weight": self.kl_weight,
-            "seed": self.seed,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        encoder = keras.saving.deserialize_keras_object(config.pop("encoder"))
-        decoder = keras.saving.deserialize_keras_object(config.pop("decoder"))
-        return cls(encoder, decoder, **config)
+        return {**super().get_config(), "kl_weight": self.kl_weight}
 
 
 @keras.saving.register_keras_serializable(package="vaetutor")
