@@ -125,3 +125,30 @@ def test_training_snapshot_has_samples_codes_and_grid_and_becomes_a_gif(tmp_path
         assert gif.n_frames == 2 and gif.size == (frame.shape[1], frame.shape[0])
     with pytest.raises(ValueError, match="no frames"):
         save_gif([], tmp_path / "empty.gif")
+
+
+def test_scatter_grid_shares_a_window_and_reports_the_share_inside():
+    from vaetutor.plots import plot_latent_scatter_grid
+
+    rng = np.random.default_rng(0)
+    codes = {0.0: rng.normal(size=(100, 2)) * 50, 1.0: rng.normal(size=(100, 2))}
+    fig = plot_latent_scatter_grid(codes, np.arange(100) % 3, ("a", "b", "c"), ncols=2,
+                                   title_format="c = {:g}", limit=5)
+    first, second = fig.axes[:2]
+    assert first.get_xlim() == second.get_xlim() == (-5, 5)
+    assert first.get_title().startswith("c = 0 (") and "inside" in first.get_title()
+    assert second.get_title() == "c = 1"
+
+
+def test_show_as_jpeg_displays_a_jpeg_and_closes_the_figure(monkeypatch):
+    import matplotlib.pyplot as plt
+    import IPython.display
+
+    from vaetutor.plots import show_as_jpeg
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    fig = plot_decoder_manifold(lambda z: np.zeros((len(z), 784)), n=4)
+    show_as_jpeg(fig)
+    assert shown[0].format == "jpeg" and shown[0].data[:2] == b"\xff\xd8"
+    assert not plt.fignum_exists(fig.number)

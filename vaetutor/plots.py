@@ -6,6 +6,8 @@ In a notebook, assign the result (``fig = plot_...(...)``) so that it is shown o
 
 from __future__ import annotations
 
+import io
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import BoundaryNorm, ListedColormap
@@ -163,21 +165,27 @@ def _grid_of_axes(n_panels, ncols, panel_size, **subplot_kw):
 
 
 def plot_latent_scatter_grid(codes, labels, class_names, ncols=4, title_format="c = {}",
-                             suptitle=None, reference_radius=2.0):
+                             suptitle=None, reference_radius=2.0, limit=None):
     """Small multiples of 2-D code scatters, one panel per key of ``codes``, shared axes.
 
     ``codes``: ``{key: (n, 2) array}`` (e.g. one entry per KL coefficient), all for the same
-    ``labels``. The axes limits are shared so that the panels compare directly; a dashed circle
-    of ``reference_radius`` marks where ~86% of N(0, I) lies (radius 2).
+    ``labels``. All panels show the window [-limit, limit]^2 (by default wide enough for 99.5% of
+    every panel's coordinates), so that they compare directly; each title adds the share of codes
+    inside the window. A dashed circle of ``reference_radius`` marks where ~86% of N(0, I) lies
+    (radius 2).
     """
     if not codes:
         raise ValueError("codes is empty: give one (n, 2) array per panel")
-    limit = max(float(np.percentile(np.abs(np.asarray(z)), 99.5)) for z in codes.values())
-    limit = max(limit * 1.1, reference_radius * 1.2)
+    if limit is None:
+        limit = max(float(np.percentile(np.abs(np.asarray(z)), 99.5)) for z in codes.values())
+        limit = max(limit * 1.1, reference_radius * 1.2)
     fig, axes = _grid_of_axes(len(codes), ncols, 3.4, sharex=True, sharey=True)
     for ax, (key, z) in zip(axes, codes.items()):
-        plot_latent_scatter(z, labels, class_names, title=title_format.format(key), ax=ax,
-                            limit=limit, colorbar=False)
+        inside = float(np.mean(np.all(np.abs(np.asarray(z)) <= limit, axis=1)))
+        title = title_format.format(key) + (f" ({inside:.0%} inside)" if inside < 0.995 else "")
+        plot_latent_scatter(z, labels, class_names, title=title, ax=ax, limit=limit,
+                            colorbar=False)
+        ax.set_aspect("equal", adjustable="box")
         ax.add_patch(plt.Circle((0, 0), reference_radius, fill=False, ls="--", lw=1, color="k"))
         ax.label_outer()
     points = axes[0].collections[0]
@@ -290,3 +298,18 @@ def save_gif(frames, path, seconds_per_frame=0.8):
     images[0].save(path, save_all=True, append_images=images[1:], loop=0,
                    duration=int(seconds_per_frame * 1000))
     return path
+
+
+def show_as_jpeg(fig, dpi=90, quality=80):
+    """Show a figure in a notebook as a JPEG, then close it.
+
+    Grids of decoded digits compress badly as PNG (hundreds of kB each); as JPEG they take a
+    fraction of that, which keeps committed notebooks small. Needs IPython (a notebook).
+    """
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="jpeg", dpi=dpi, bbox_inches="tight",
+                pil_kwargs={"quality": quality})
+    plt.close(fig)
+    display(Image(data=buffer.getvalue(), format="jpeg"))

@@ -115,8 +115,8 @@ def kl_sweep(
             write_json_atomically(record, history_file)
             run = SweepRun(c, model, history.history, seconds)
         last = {k: v[-1] for k, v in run.history.items()}
-        what = "reused saved run" if run.reused else f"trained in {run.seconds:.0f} s"
-        print(f"c = {c:<5g} {what:>22s}: loss {last['loss']:.2f}, "
+        what = ("reused, trained" if run.reused else "trained") + f" in {run.seconds:.0f} s"
+        print(f"c = {c:<5g} {what:>24s}: loss {last['loss']:.2f}, "
               f"reconstruction {last['reconstruction_loss']:.2f}, KL {last['kl_loss']:.2f}",
               flush=True)
         runs[c] = run
