@@ -43,7 +43,8 @@ def run_one(path: Path, output: Path) -> tuple[bool, float, str]:
         # the kernel's own log lines (not the notebook's output) stay off the progress lines
         client.execute(stderr=subprocess.DEVNULL)
     except CellExecutionError as err:
-        error = str(err).strip().splitlines()[-1][:300]
+        lines = (err.evalue or "").strip().splitlines() or [""]
+        error = f"{err.ename}: {lines[0]}"[:300]
     seconds = time.perf_counter() - start
     (output / "notebooks").mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, output / "notebooks" / path.name)
