@@ -47,7 +47,7 @@ from vaetutor.losses import monte_carlo_elbo_terms
 from vaetutor.plots import figure_to_array, plot_training_snapshot, save_gif
 from vaetutor.profiles import choose_settings
 from vaetutor.seeding import seed_everything
-from vaetutor.training import train_with_checkpoints
+from vaetutor.training import build_and_train, train_with_checkpoints
 from vaetutor.vae import MonteCarloVAE
 
 # %% [markdown]
@@ -180,9 +180,6 @@ def train_conv_vae(data, name):
     """Train (or resume) the conv VAE on a dataset; keep snapshot frames next to the checkpoints."""
     folder = artifacts / name
     folder.mkdir(parents=True, exist_ok=True)
-    seed_everything(settings["seed"])
-    model = build_conv_vae(latent_dim=2, seed=settings["seed"])
-    model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]))
 
     def snapshot(epoch, model, logs=None):
         if epoch % settings["snapshot_every"] and epoch != settings["epochs"]:
@@ -192,12 +189,15 @@ def train_conv_vae(data, name):
         plt.close(fig)
 
     if not (folder / "snapshot_0000.npy").exists():
-        model(data.x_train[:1])
-        snapshot(0, model)
-    history = train_with_checkpoints(
-        model, data.x_train, epochs=settings["epochs"], batch_size=settings["batch_size"],
-        seed=settings["seed"], directory=folder, validation_data=(data.x_test,),
-        on_epoch_end=snapshot, log_every=max(1, settings["snapshot_every"] // 2),
+        seed_everything(settings["seed"])
+        untrained = build_conv_vae(latent_dim=2, seed=settings["seed"])
+        snapshot(0, untrained)
+    model, history = build_and_train(
+        lambda: build_conv_vae(latent_dim=2, seed=settings["seed"]), data.x_train,
+        directory=folder, learning_rate=settings["learning_rate"], epochs=settings["epochs"],
+        batch_size=settings["batch_size"], seed=settings["seed"],
+        validation_data=(data.x_test,), on_epoch_end=snapshot,
+        log_every=max(1, settings["snapshot_every"] // 2),
     )
     frames = [np.load(p) for p in sorted(folder.glob("snapshot_*.npy"))]
     return model, history, frames

@@ -71,3 +71,16 @@ def test_epoch_order_depends_only_on_seed_and_epoch():
     np.testing.assert_array_equal(a, b)
     assert sorted(a) == list(range(100))
     assert not np.array_equal(a, epoch_order(100, 1, 6))
+
+
+def test_build_and_train_returns_the_finished_model_on_a_second_call(tmp_path):
+    from vaetutor.training import build_and_train
+
+    x = np.random.default_rng(0).uniform(size=(64, 784)).astype("float32")
+    settings = dict(directory=tmp_path, learning_rate=1e-3, epochs=2, batch_size=32, seed=4,
+                    log_every=0)
+    first, history = build_and_train(lambda: build_mlp_vae(hidden_units=(8,)), x, **settings)
+    again, history_again = build_and_train(lambda: build_mlp_vae(hidden_units=(8,)), x, **settings)
+    for a, b in zip(first.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert history_again == history and len(history["loss"]) == 2

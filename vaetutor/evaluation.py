@@ -71,3 +71,32 @@ def negative_elbo(model, x, batch_size=500, n_samples=1):
     reconstruction = recon_sum / (len(x) * n_samples)
     kl = kl_sum / len(x)
     return {"negative_elbo": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
+
+
+def code_mmd_to_prior(codes, n=2000, repeats=5, seed=0):
+    """MMD between held-out codes and samples of N(0, I), averaged over random subsets.
+
+    The kernel matrix of all 10,000 test codes would take gigabytes, so each of ``repeats``
+    estimates uses ``n`` codes drawn without replacement and ``n`` fresh prior samples (seeded).
+    Returns ``(mean, standard error)`` over the repeats.
+    """
+    from .losses import maximum_mean_discrepancy
+
+    codes = np.asarray(codes, dtype="float32")
+    if codes.ndim != 2:
+        raise ValueError(f"codes must have shape (count, d); got {codes.shape}")
+    rng = np.random.default_rng(seed)
+    n = min(n, len(codes))
+    values = []
+    for _ in range(repeats):
+        subset = codes[rng.choice(len(codes), n, replace=False)]
+        prior = rng.standard_normal(subset.shape).astype("float32")
+        values.append(float(maximum_mean_discrepancy(subset, prior)))
+    values = np.array(values)
+    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(repeats)) if repeats > 1 else 0.0
+
+
+def reconstruction_mse(model, x, batch_size=1000):
+    """Mean squared error per pixel between images and their deterministic reconstructions."""
+    x = check_images(x, layout=model.image_layout)
+    return float(np.mean((model.reconstruct(x, batch_size) - x) ** 2))

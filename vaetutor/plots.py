@@ -264,7 +264,7 @@ def plot_training_snapshot(model, x_test, y_test, class_names, epoch, n_samples=
     decodes the same codes), the test set's ``z_mean`` coloured by class (axes [-4, 4]), and a
     ``grid_n x grid_n`` grid over [-3, 3]^2. ``model`` needs ``encode`` and ``decode``.
     """
-    latent_dim = model.decoder.inputs[0].shape[-1]
+    latent_dim = model.latent_dim
     z = np.random.default_rng(seed).standard_normal((n_samples, latent_dim)).astype("float32")
     fig = figure if figure is not None else plt.figure(figsize=(17, 5.4))
     axes = fig.subplots(1, 3, gridspec_kw=dict(width_ratios=[1, 1.25, 1]))

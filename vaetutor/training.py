@@ -160,3 +160,22 @@ def train_with_checkpoints(
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, model, logs)
     return history
+
+
+def build_and_train(build_model, x, *, directory, learning_rate, epochs, batch_size, seed,
+                    validation_data=None, on_epoch_end=None, log_every=1):
+    """Seed, build, compile (Adam) and :func:`train_with_checkpoints`; return ``(model, history)``.
+
+    Calling it again with the same ``directory`` resumes the run, or returns the finished model
+    at once — which is how one notebook reuses a model another notebook trained.
+    """
+    from .seeding import seed_everything
+
+    seed_everything(seed)
+    model = build_model()
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    history = train_with_checkpoints(
+        model, x, epochs=epochs, batch_size=batch_size, seed=seed, directory=directory,
+        validation_data=validation_data, on_epoch_end=on_epoch_end, log_every=log_every,
+    )
+    return model, history
