@@ -199,9 +199,14 @@ for name, data in datasets.items():
               f"   MMD(codes, N(0, I)) {mmd_value:.4f} ± {mmd_se:.4f}")
 
 # %%
-for (name, model_name), (mse, mmd_value, _) in results.items():
-    assert 0 < mse < 0.1, (name, model_name, mse)
-    assert mmd_value < 0.2, (name, model_name, mmd_value)
+# The MMD-VAE is trained to match its codes to the prior; the VAE's mean codes are narrower than
+# N(0, I) (each image's code distribution has its own spread around its mean), so the MMD-VAE's
+# codes should be the closer match, on both datasets.
+for name in datasets:
+    for model_name in ("VAE", "MMD-VAE"):
+        assert 0 < results[name, model_name][0] < 0.1, results
+    assert results[name, "MMD-VAE"][1] < 0.05, results
+    assert results[name, "MMD-VAE"][1] < results[name, "VAE"][1], results
 
 # %% [markdown]
 # ## Exercises
