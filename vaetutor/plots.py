@@ -148,7 +148,9 @@ def plot_decoder_manifold(decode, n=30, extent=3.0, spacing="linear", title="Dec
     ax.imshow(canvas, cmap="Greys_r", vmin=0, vmax=1)
     centres = np.arange(n) * digit_size + (digit_size - 1) / 2
     step = max(1, n // 6)
-    ticks = list(range(0, n, step)) + ([n - 1] if (n - 1) % step else [])
+    ticks = list(range(0, n, step))
+    if ticks[-1] != n - 1:  # always label the last row and column; avoid crowding the one before
+        ticks = ticks[:-1] + [n - 1] if (n - 1) - ticks[-1] < step / 2 else ticks + [n - 1]
     ax.set_xticks(centres[ticks], [f"{xs[i]:.1f}" for i in ticks])
     ax.set_yticks(centres[ticks], [f"{ys[i]:.1f}" for i in ticks])
     ax.set(xlabel="z[0]", ylabel="z[1]", title=title)
