@@ -3,10 +3,12 @@
 #   make run                 execute the whole series (quick profile) into build/, with HTML pages
 #   make run PROFILE=full    the same with the articles' settings
 #   make test                unit tests + every notebook under nbval (quick profile)
+#   make test-torch          the unit tests again on Keras' PyTorch backend (installs PyTorch)
 #   make lab                 JupyterLab on the notebooks
 #   make sync                keep each notebooks/NN_*.py and .ipynb pair in step (jupytext)
 #   make notebooks           re-execute the committed notebooks in place (full profile)
 #   make thumbnails          refresh docs/thumbnails/ from the notebooks' key figures
+#   make bench               training speed: the package's models against the usual way of writing them
 #
 # Every target first creates .venv/ in the checkout and installs the package into it.
 
@@ -16,7 +18,7 @@ BIN := $(VENV)/bin
 PROFILE ?= quick
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: setup run test unit nbval lab sync notebooks thumbnails clean
+.PHONY: setup run test test-torch unit lab sync notebooks thumbnails bench clean
 
 setup: $(VENV)/.installed
 
@@ -32,6 +34,13 @@ run: setup
 test: setup
 	VAETUTOR_PROFILE=quick $(BIN)/python -m pytest tests $(NOTEBOOKS) \
 		--nbval --nbval-current-env --nbval-cell-timeout=1800 -p no:cacheprovider
+
+# The models and losses use keras.ops / keras.random only; this checks that they also run on
+# PyTorch. (2.13.0 is the CPU build this project's CI machines carry; elsewhere pip may fetch a
+# large CUDA build.)
+test-torch: setup
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	KERAS_BACKEND=torch $(BIN)/python -m pytest tests -p no:cacheprovider
 
 unit: setup
 	$(BIN)/python -m pytest tests -p no:cacheprovider
@@ -52,6 +61,9 @@ notebooks: setup
 
 thumbnails: setup
 	$(BIN)/python scripts/make_thumbnails.py $(NOTEBOOKS)
+
+bench: setup
+	$(BIN)/python scripts/bench.py
 
 clean:
 	rm -rf build

@@ -19,6 +19,11 @@ from keras import ops
 LOG_2PI = math.log(2.0 * math.pi)
 
 
+def _tensors(*values):
+    """Backend tensors of the arguments, so that NumPy inputs mix with tensors on every backend."""
+    return [ops.convert_to_tensor(v) for v in values]
+
+
 def _sum_over_non_batch_axes(t):
     """Sum a ``(batch, ...)`` tensor over every axis but the first: shape ``(batch,)``."""
     return ops.sum(t, axis=tuple(range(1, len(t.shape))))
@@ -33,6 +38,7 @@ def kl_to_standard_normal(z_mean, z_log_var):
     Returns: shape ``(batch,)``, summed over latent dimensions; >= 0, and 0 exactly when
     ``z_mean = 0`` and ``z_log_var = 0``.
     """
+    z_mean, z_log_var = _tensors(z_mean, z_log_var)
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
 
 
@@ -46,6 +52,7 @@ def bernoulli_log_likelihood(x, logits):
     (grey pixels), where it is minus the binary cross-entropy. Shapes: ``x`` and ``logits``
     ``(batch, ...)``; returns ``(batch,)``, summed over all pixels.
     """
+    x, logits = _tensors(x, logits)
     return _sum_over_non_batch_axes(x * logits - ops.softplus(logits))
 
 
@@ -57,6 +64,7 @@ def binary_cross_entropy_sum(x, probabilities):
     prefer :func:`bernoulli_log_likelihood` on logits, which equals minus this away from
     saturation. Shapes: ``(batch, ...)`` in, ``(batch,)`` out, summed over all pixels.
     """
+    x, probabilities = _tensors(x, probabilities)
     return _sum_over_non_batch_axes(ops.binary_crossentropy(x, probabilities))
 
 
@@ -69,6 +77,7 @@ def gaussian_log_density(z, mean, log_var):
     and ``log_var`` may broadcast, e.g. scalars 0.0 for the N(0, I) prior), ``(batch,)`` out,
     summed over the ``d`` dimensions.
     """
+    z, mean, log_var = _tensors(z, mean, log_var)
     return -0.5 * ops.sum(
         LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1
     )
@@ -102,6 +111,7 @@ def gaussian_kernel_matrix(x, y):
     dimensions followed by the division by ``d`` (as in the original InfoVAE code) makes this a
     Gaussian kernel exp(-||x - y||^2 / (2 s^2)) with bandwidth 2 s^2 = d^2.
     """
+    x, y = _tensors(x, y)
     d = x.shape[-1]
     squared = ops.mean(ops.square(ops.expand_dims(x, 1) - ops.expand_dims(y, 0)), axis=-1)
     return ops.exp(-squared / float(d))
@@ -122,5 +132,6 @@ def maximum_mean_discrepancy(x, y):
 
 def squared_error_per_pixel(x, x_reconstructed):
     """Mean squared error over the pixels of each image: shape ``(batch,)``."""
+    x, x_reconstructed = _tensors(x, x_reconstructed)
     squared = ops.square(x - x_reconstructed)
     return ops.mean(squared, axis=tuple(range(1, len(squared.shape))))

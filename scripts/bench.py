@@ -1,0 +1,186 @@
+"""Training speed of the package's models against the usual way of writing them (``make bench``).
+
+For each model (MLP VAE, conv VAE, MMD-VAE) two implementations train on the same random data
+for a fixed number of steps after a warm-up, each run in a fresh process (so that memory and
+compiled functions do not carry over), the two alternating over the repeats:
+
+- ``vaetutor``: the package's model, ``compile`` + ``fit`` as the notebooks use it;
+- ``usual``: the same network and loss written as the articles and the Keras VAE example do —
+  a ``keras.Model`` with a TensorFlow ``GradientTape`` ``train_step`` and default settings.
+
+Prints samples per second, seconds per 60,000-image epoch and peak memory (medians over the
+repeats), their ratio, the machine's float32 matrix-multiply throughput and the resulting lower
+bound on seconds per epoch for the MLP VAE. This is a measurement, not a test: compare the ratio
+measured in one run, on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+MODELS = {  # name: (batch size, input shape, learning rate)
+    "mlp_vae": (128, (784,), 1e-3),
+    "conv_vae": (100, (28, 28, 1), 1e-4),
+    "mmd_vae": (100, (28, 28, 1), 1e-4),
+}
+# Training FLOPs per sample of the MLP VAE: forward multiply-adds of 784-512-(2+2) and
+# 2-512-784, times 2 FLOPs each, times 3 (forward, and a backward pass of about twice the cost).
+MLP_FLOPS_PER_SAMPLE = 3 * 2 * (784 * 512 + 512 * 4 + 2 * 512 + 512 * 784)
+
+
+def usual_model(name):
+    """The model written the usual way: a GradientTape train_step (TensorFlow only)."""
+    import keras
+    import tensorflow as tf
+
+    from vaetutor.conv import build_conv_decoder, build_conv_encoder
+    from vaetutor.mlp import build_mlp_decoder, build_mlp_encoder
+
+    class TapeVAE(keras.Model):
+        def __init__(self, encoder, decoder, monte_carlo):
+            super().__init__()
+            self.encoder, self.decoder, self.monte_carlo = encoder, decoder, monte_carlo
+
+        def train_step(self, data):
+            x = data[0] if isinstance(data, tuple) else data
+            with tf.GradientTape() as tape:
+                z_mean, z_log_var = self.encoder(x)
+                eps = tf.random.normal(tf.shape(z_mean))
+                z = z_mean + tf.exp(0.5 * z_log_var) * eps
+                logits = self.decoder(z)
+                xent = tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits)
+                log_px_z = -tf.reduce_sum(tf.reshape(xent, [tf.shape(x)[0], -1]), axis=1)
+                if self.monte_carlo:
+                    log2pi = tf.math.log(2.0 * 3.141592653589793)
+                    log_pz = -0.5 * tf.reduce_sum(log2pi + z**2, axis=1)
+                    log_qz = -0.5 * tf.reduce_sum(
+                        log2pi + z_log_var + (z - z_mean) ** 2 * tf.exp(-z_log_var), axis=1)
+                    loss = -tf.reduce_mean(log_px_z + log_pz - log_qz)
+                else:
+                    kl = -0.5 * tf.reduce_sum(1 + z_log_var - z_mean**2 - tf.exp(z_log_var), 1)
+                    loss = tf.reduce_mean(-log_px_z + kl)
+            grads = tape.gradient(loss, self.trainable_weights)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+            return {"loss": loss}
+
+    class TapeMMD(keras.Model):
+        def __init__(self, encoder, decoder):
+            super().__init__()
+            self.encoder, self.decoder = encoder, decoder
+
+        def train_step(self, data):
+            x = data[0] if isinstance(data, tuple) else data
+            with tf.GradientTape() as tape:
+                z = self.encoder(x)
+                x_hat = self.decoder(z)
+                prior = tf.random.normal(tf.shape(z))
+                d = tf.cast(tf.shape(z)[1], tf.float32)
+
+                def kernel(a, b):
+                    diff = tf.expand_dims(a, 1) - tf.expand_dims(b, 0)
+                    return tf.exp(-tf.reduce_mean(diff**2, axis=2) / d)
+
+                mmd = (tf.reduce_mean(kernel(prior, prior)) + tf.reduce_mean(kernel(z, z))
+                       - 2 * tf.reduce_mean(kernel(prior, z)))
+                loss = tf.reduce_mean((x - x_hat) ** 2) + mmd
+            grads = tape.gradient(loss, self.trainable_weights)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+            return {"loss": loss}
+
+    if name == "mlp_vae":
+        return TapeVAE(build_mlp_encoder(), build_mlp_decoder(), monte_carlo=False)
+    if name == "conv_vae":
+        return TapeVAE(build_conv_encoder(), build_conv_decoder(), monte_carlo=True)
+    return TapeMMD(build_conv_encoder(gaussian=False),
+                   build_conv_decoder(final_activation="sigmoid"))
+
+
+def package_model(name):
+    from vaetutor.conv import build_conv_mmd_vae, build_conv_vae
+    from vaetutor.mlp import build_mlp_vae
+
+    return {"mlp_vae": build_mlp_vae, "conv_vae": build_conv_vae,
+            "mmd_vae": build_conv_mmd_vae}[name](seed=0)
+
+
+def measure(name, implementation, steps, warmup):
+    """Train in this process; print one JSON line with samples/s and peak memory."""
+    import vaetutor  # noqa: F401  (quiet TensorFlow start-up)
+    import keras
+    import numpy as np
+
+    batch_size, shape, learning_rate = MODELS[name]
+    keras.utils.set_random_seed(0)
+    x = (np.random.default_rng(0).uniform(size=(batch_size * steps, *shape)) ** 4).astype("float32")
+    model = package_model(name) if implementation == "vaetutor" else usual_model(name)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    model.fit(x[:batch_size * warmup], batch_size=batch_size, epochs=1, verbose=0)
+    start = time.perf_counter()
+    model.fit(x, batch_size=batch_size, epochs=1, verbose=0)
+    seconds = time.perf_counter() - start
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"samples_per_s": len(x) / seconds, "peak_mib": peak_mib}))
+
+
+def matmul_gflops(size=2048, repeats=20):
+    import vaetutor  # noqa: F401
+    import keras
+    import numpy as np
+
+    a = keras.ops.convert_to_tensor(np.random.default_rng(0).normal(size=(size, size)).astype("float32"))
+    keras.ops.convert_to_numpy(keras.ops.matmul(a, a))
+    start = time.perf_counter()
+    for _ in range(repeats):
+        result = keras.ops.matmul(a, a)
+    keras.ops.convert_to_numpy(result)
+    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--steps", type=int, default=100, help="timed steps per run")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed steps before them")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--measure", nargs=2, metavar=("MODEL", "IMPLEMENTATION"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:
+        return measure(*args.measure, steps=args.steps, warmup=args.warmup)
+
+    results = {}
+    for name in args.models:
+        for _ in range(args.repeats):
+            for implementation in ("usual", "vaetutor"):
+                out = subprocess.run(
+                    [sys.executable, __file__, "--measure", name, implementation,
+                     "--steps", str(args.steps), "--warmup", str(args.warmup)],
+                    capture_output=True, text=True, check=True)
+                results.setdefault((name, implementation), []).append(
+                    json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"{'model':10s} {'implementation':15s} {'samples/s':>10s} {'s/epoch':>8s} "
+          f"{'peak MiB':>9s}   (medians of {args.repeats} runs, {args.steps} steps each)")
+    speed = {}
+    for (name, implementation), runs in results.items():
+        rate = statistics.median(r["samples_per_s"] for r in runs)
+        speed[name, implementation] = rate
+        print(f"{name:10s} {implementation:15s} {rate:10.0f} {60000 / rate:8.2f} "
+              f"{statistics.median(r['peak_mib'] for r in runs):9.0f}")
+    for name in args.models:
+        print(f"{name}: vaetutor / usual speed = {speed[name, 'vaetutor'] / speed[name, 'usual']:.2f}")
+    gflops = matmul_gflops()
+    bound = 60000 * MLP_FLOPS_PER_SAMPLE / (gflops * 1e9)
+    print(f"float32 matrix multiply: {gflops:.0f} GFLOP/s; MLP VAE training needs "
+          f"{MLP_FLOPS_PER_SAMPLE / 1e6:.2f} MFLOP per sample, so at least {bound:.2f} s per epoch")
+    if "mlp_vae" in args.models:
+        print(f"mlp_vae: {60000 / speed['mlp_vae', 'vaetutor'] / bound:.1f} x the bound")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
