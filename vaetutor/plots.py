@@ -258,7 +258,7 @@ def plot_image_grid(images, n_cols=8, title=None, ax=None, cmap="gray"):
 
 
 def plot_training_snapshot(model, x_test, y_test, class_names, epoch, n_samples=64, seed=0,
-                           grid_n=20, figure=None):
+                           grid_n=20):
     """One picture of a VAE at one epoch: samples from the prior, test codes, decoded grid.
 
     The three figures the Fashion-MNIST article saves every 10 epochs, side by side:
@@ -268,7 +268,7 @@ def plot_training_snapshot(model, x_test, y_test, class_names, epoch, n_samples=
     """
     latent_dim = model.latent_dim
     z = np.random.default_rng(seed).standard_normal((n_samples, latent_dim)).astype("float32")
-    fig = figure if figure is not None else plt.figure(figsize=(17, 5.4))
+    fig = plt.figure(figsize=(17, 5.4))
     axes = fig.subplots(1, 3, gridspec_kw=dict(width_ratios=[1, 1.25, 1]))
     plot_image_grid(model.decode(z), n_cols=int(np.sqrt(n_samples)), ax=axes[0],
                     title=f"samples from the prior, epoch {epoch}")

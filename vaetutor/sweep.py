@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -31,7 +31,6 @@ class SweepRun:
     history: dict
     seconds: float
     reused: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def run_file_stem(kl_weight: float) -> str:
