@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -44,7 +46,8 @@ from vaetutor.morph import morph_images, plot_morph_strips
 from vaetutor.plots import (figure_to_array, plot_decoder_manifold, plot_image_grid,
                             plot_latent_scatter, save_gif, show_as_jpeg)
 from vaetutor.profiles import choose_settings
-from vaetutor.training import build_and_train
+from vaetutor.snapshots import train_with_snapshots
+from vaetutor.training import format_history
 
 # %% [markdown]
 # ## Settings
@@ -54,8 +57,10 @@ from vaetutor.training import build_and_train
 
 # %% tags=["nbval-ignore-output"]
 settings = choose_settings(
-    full=dict(epochs=50, batch_size=100, learning_rate=1e-4, train_size=None, seed=3),
-    quick=dict(epochs=2, batch_size=100, learning_rate=1e-3, train_size=6000, seed=3),
+    full=dict(epochs=50, batch_size=100, learning_rate=1e-4, train_size=None, snapshot_every=10,
+              seed=3),
+    quick=dict(epochs=2, batch_size=100, learning_rate=1e-3, train_size=6000, snapshot_every=2,
+               seed=3),
 )
 artifacts = Path("artifacts")
 vae_folder = artifacts / f"conv_vae_{settings['profile']}"
@@ -114,18 +119,20 @@ datasets = {
     "MNIST": load_mnist(train_size=settings["train_size"], seed=settings["seed"]),
 }
 folder_names = {"Fashion-MNIST": "fashion_mnist", "MNIST": "mnist"}
-models = {}
+builders = {"VAE": (build_conv_vae, vae_folder), "MMD-VAE": (build_conv_mmd_vae, mmd_folder)}
+models, histories = {}, {}
 for name, data in datasets.items():
-    common = dict(learning_rate=settings["learning_rate"], epochs=settings["epochs"],
-                  batch_size=settings["batch_size"], seed=settings["seed"],
-                  validation_data=(data.x_test,), log_every=max(1, settings["epochs"] // 5))
-    print(f"{name}: VAE")
-    vae, _ = build_and_train(lambda: build_conv_vae(latent_dim=2, seed=settings["seed"]),
-                             data.x_train, directory=vae_folder / folder_names[name], **common)
-    print(f"{name}: MMD-VAE")
-    mmd_vae, _ = build_and_train(lambda: build_conv_mmd_vae(latent_dim=2, seed=settings["seed"]),
-                                 data.x_train, directory=mmd_folder / folder_names[name], **common)
-    models[name] = {"VAE": vae, "MMD-VAE": mmd_vae}
+    models[name] = {}
+    for model_name, (build, folder) in builders.items():
+        model, history, _ = train_with_snapshots(
+            lambda: build(latent_dim=2, seed=settings["seed"]), data, folder / folder_names[name],
+            learning_rate=settings["learning_rate"], epochs=settings["epochs"],
+            batch_size=settings["batch_size"], seed=settings["seed"],
+            snapshot_every=settings["snapshot_every"],
+        )
+        models[name][model_name], histories[name, model_name] = model, history
+        print(f"{name}, {model_name}:")
+        print(format_history(history, every=max(1, settings["epochs"] // 5)), end="\n\n")
 
 # %% [markdown]
 # ## Side by side: samples, latent space, decoded grid

@@ -8,8 +8,14 @@ The notebooks tell the story; this package holds the code they call, once, teste
 - :mod:`vaetutor.losses`   — the ELBO's terms as plain functions, one value per example
 - :mod:`vaetutor.layers`   — the reparameterisation ``Sampling`` layer
 - :mod:`vaetutor.mlp`      — the MLP encoder and decoder (784-512-2)
-- :mod:`vaetutor.vae`      — the ``VAE`` model: reconstruction + kl_weight * KL
-- :mod:`vaetutor.training` — a one-line-per-epoch training log
+- :mod:`vaetutor.vae`      — ``VAE`` (reconstruction + kl_weight * KL) and ``MonteCarloVAE``
+- :mod:`vaetutor.conv`     — the convolutional encoder and decoder, the conv VAE and MMD-VAE
+- :mod:`vaetutor.mmd`      — ``MMDVAE``: deterministic codes matched to N(0, I) by the MMD
+- :mod:`vaetutor.sweep`    — the KL-coefficient sweep from one shared start
+- :mod:`vaetutor.training` — resumable training with a checkpoint per epoch, and its logs
+- :mod:`vaetutor.snapshots` — training with pictures of the model every few epochs
+- :mod:`vaetutor.evaluation` — held-out ELBO, estimator checks, reconstruction error, code MMD
+- :mod:`vaetutor.morph`    — interpolation between images in latent space
 - :mod:`vaetutor.plots`    — the figures of the series
 """
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from ._files import check_or_write_settings, save_weights_atomically, write_json_atomically
 
-_SHORT = {"reconstruction_loss": "recon", "kl_loss": "kl"}
+_SHORT = {"reconstruction_loss": "recon", "kl_loss": "kl", "mmd_loss": "mmd"}
 
 
 def format_epoch_line(epoch: int, epochs: int, seconds: float, logs: dict, prefix="") -> str:
@@ -101,6 +101,7 @@ def train_with_checkpoints(
     on_epoch_end=None,
     keep: int = 2,
     log_every: int = 1,
+    settings: dict | None = None,
 ):
     """Train a compiled ``model`` on ``x``, saving a checkpoint after every epoch; resume if any.
 
@@ -114,6 +115,8 @@ def train_with_checkpoints(
         on_epoch_end: optional ``f(epoch, model, logs)`` called after each epoch's checkpoint
             (``epoch`` counts from 1), e.g. to draw snapshots.
         log_every: print an epoch line every this many epochs (0: never).
+        settings: further settings to record with the run (learning rate, model name...): a
+            folder holding a run with other values is refused, never mixed or overwritten.
 
     Returns the per-epoch history of the whole run, including epochs trained before a resume.
     Raises ValueError if ``directory`` holds a run with other settings.
@@ -124,7 +127,8 @@ def train_with_checkpoints(
         raise ValueError(f"keep must be at least 1; got {keep}")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    check_or_write_settings(directory, dict(batch_size=batch_size, seed=seed, n_train=len(x)))
+    check_or_write_settings(
+        directory, dict(batch_size=batch_size, seed=seed, n_train=len(x), **(settings or {})))
     history_file = directory / "history.json"
     history: dict = {}
     done, path = latest_checkpoint(directory)
@@ -177,5 +181,36 @@ def build_and_train(build_model, x, *, directory, learning_rate, epochs, batch_s
     history = train_with_checkpoints(
         model, x, epochs=epochs, batch_size=batch_size, seed=seed, directory=directory,
         validation_data=validation_data, on_epoch_end=on_epoch_end, log_every=log_every,
+        settings=dict(model=model.name, learning_rate=learning_rate),
     )
     return model, history
+
+
+def format_history(history: dict, every: int = 1) -> str:
+    """A table of a training history: one row every ``every`` epochs (and the last one).
+
+    ``history`` maps metric names to per-epoch lists, as :func:`train_with_checkpoints` returns
+    it; validation metrics (``val_...``) follow the training ones, and long names are shortened
+    as in :func:`format_epoch_line`. The table is the same whether
+    the run was trained now or loaded from its checkpoints.
+    """
+    if not isinstance(every, int) or every < 1:
+        raise ValueError(f"every must be a positive integer; got {every!r}")
+    names = [k for k in history if not k.startswith("val_")] + \
+            [k for k in history if k.startswith("val_")]
+    lengths = {len(v) for v in history.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"every metric needs one value per epoch; got lengths {sorted(lengths)}")
+    (n,) = lengths
+    # two decimals for columns in nats; four for columns whose values are all small (MSE, MMD)
+    decimals = {k: 2 if max(abs(v) for v in history[k]) >= 1 else 4 for k in names}
+    headers = [("val_" if k.startswith("val_") else "") + _SHORT.get(k.removeprefix("val_"),
+                                                                     k.removeprefix("val_"))
+               for k in names]
+    width = max(9, *(len(h) for h in headers))
+    lines = ["epoch " + " ".join(f"{h:>{width}}" for h in headers)]
+    for epoch in range(1, n + 1):
+        if epoch % every == 0 or epoch in (1, n):
+            lines.append(f"{epoch:>5} " + " ".join(
+                f"{history[k][epoch - 1]:>{width}.{decimals[k]}f}" for k in names))
+    return "\n".join(lines)
