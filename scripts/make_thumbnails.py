@@ -16,22 +16,24 @@ from PIL import Image
 WIDTH = 260
 
 
-def key_figure_png(path: Path) -> bytes:
+def key_figure_image(path: Path) -> bytes:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if "key-figure" in cell.metadata.get("tags", []):
             for output in cell.get("outputs", []):
-                if "image/png" in output.get("data", {}):
-                    return base64.b64decode(output["data"]["image/png"])
-    raise SystemExit(f"{path}: no executed cell tagged 'key-figure' with a PNG output")
+                for kind in ("image/png", "image/jpeg"):
+                    if kind in output.get("data", {}):
+                        return base64.b64decode(output["data"][kind])
+    raise SystemExit(f"{path}: no executed cell tagged 'key-figure' with a PNG or JPEG output")
 
 
 def main(paths):
     out = Path("docs/thumbnails")
     out.mkdir(parents=True, exist_ok=True)
     for path in map(Path, paths):
-        image = Image.open(io.BytesIO(key_figure_png(path))).convert("RGB")
-        image.thumbnail((WIDTH, WIDTH * 2))
+        image = Image.open(io.BytesIO(key_figure_image(path))).convert("RGB")
+        wide = image.width > 2 * image.height  # a row of panels: keep it legible
+        image.thumbnail((2 * WIDTH if wide else WIDTH, WIDTH * 2))
         target = out / f"{path.stem}.png"
         image.save(target, optimize=True)
         print(f"{target}: {image.size[0]}x{image.size[1]}")

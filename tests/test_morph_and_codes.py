@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from keras import ops
 
 from vaetutor.conv import build_conv_mmd_vae
 from vaetutor.evaluation import code_mmd_to_prior, reconstruction_mse
@@ -40,3 +41,31 @@ def test_reconstruction_mse_matches_a_direct_computation():
     x = np.random.default_rng(1).uniform(size=(20, 28, 28, 1)).astype("float32")
     expected = np.mean((model.decode(model.encode(x)) - x) ** 2)
     np.testing.assert_allclose(reconstruction_mse(model, x), expected, rtol=1e-6)
+
+
+def test_bernoulli_loss_floor_closed_forms_and_a_lower_bound():
+    from vaetutor.evaluation import bernoulli_loss_floor
+    from vaetutor.losses import bernoulli_log_likelihood
+
+    half = np.full((3, 28, 28, 1), 0.5)
+    assert np.isclose(bernoulli_loss_floor(half), 784 * np.log(2))
+    binary = (np.random.default_rng(0).uniform(size=(4, 784)) > 0.5).astype("float32")
+    assert bernoulli_loss_floor(binary) == 0.0
+    # x = 0.2 everywhere: H(0.2) per pixel
+    h = -(0.2 * np.log(0.2) + 0.8 * np.log(0.8))
+    assert np.isclose(bernoulli_loss_floor(np.full((2, 10), 0.2)), 10 * h)
+    # no decoder output does better than the floor, and p = x reaches it
+    x = np.random.default_rng(1).uniform(0.01, 0.99, size=(5, 784)).astype("float32")
+    floor = bernoulli_loss_floor(x)
+    for logits in (np.zeros_like(x), np.log(x / (1 - x)) + 0.3, np.log(x / (1 - x))):
+        loss = -np.mean(ops.convert_to_numpy(bernoulli_log_likelihood(x, logits)))
+        assert loss >= floor - 1e-3
+    assert np.isclose(-np.mean(ops.convert_to_numpy(bernoulli_log_likelihood(x, np.log(x / (1 - x))))),
+                      floor, rtol=1e-4)
+
+
+def test_bernoulli_loss_floor_rejects_values_outside_0_1():
+    from vaetutor.evaluation import bernoulli_loss_floor
+
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        bernoulli_loss_floor(np.full((2, 4), 1.5))

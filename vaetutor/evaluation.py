@@ -100,3 +100,23 @@ def reconstruction_mse(model, x, batch_size=1000):
     """Mean squared error per pixel between images and their deterministic reconstructions."""
     x = check_images(x, layout=model.image_layout)
     return float(np.mean((model.reconstruct(x, batch_size) - x) ** 2))
+
+
+def bernoulli_loss_floor(x):
+    """The smallest reconstruction loss -log p(x|z) any decoder can reach, in nats per image.
+
+    For a target pixel x in [0, 1] the cross-entropy -[x log p + (1 - x) log(1 - p)] is
+    smallest at p = x, where it equals the binary entropy H(x) = -[x log x + (1 - x) log(1 - x)]:
+    0 for black or white pixels, log 2 for a pixel of 0.5. Returns the mean over images of the
+    sum over pixels of H(x): the part of the loss no model can remove, which differs between
+    datasets (grey pixels raise it) and is 0 for binarised images.
+    """
+    x = np.asarray(x, dtype="float64")
+    if x.ndim < 2 or x.size == 0:
+        raise ValueError(f"x must be a batch of images, (n, ...); got shape {x.shape}")
+    if np.any((x < 0) | (x > 1)) or np.isnan(x).any():
+        raise ValueError("pixel values must lie in [0, 1]")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -(np.where(x > 0, x * np.log(x), 0.0)
+                    + np.where(x < 1, (1 - x) * np.log1p(-x), 0.0))
+    return float(entropy.reshape(len(x), -1).sum(axis=1).mean())
