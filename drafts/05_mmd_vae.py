@@ -174,7 +174,7 @@ for name, data in datasets.items():
 # The same morphs as an animation (Fashion-MNIST, first pair; left the VAE, right the MMD-VAE),
 # written next to this notebook:
 
-# %%
+# %% tags=["nbval-ignore-output"]
 a, b = pairs["Fashion-MNIST"][0]
 strips = {k: morph_images(m, a, b, steps=24) for k, m in models["Fashion-MNIST"].items()}
 frames = []
