@@ -1,0 +1,134 @@
+"""The speed-ups of vaetutor.speed change nothing but the speed."""
+
+import keras
+import numpy as np
+import pytest
+
+from vaetutor.conv import build_conv_vae
+from vaetutor.mlp import build_mlp_vae
+from vaetutor.seeding import seed_everything
+from vaetutor.speed import (STEPS_PER_EXECUTION, FusedAdam, default_steps_per_execution,
+                            fast_optimizer)
+
+TENSORFLOW = keras.backend.backend() == "tensorflow"
+
+
+def images(shape, seed=0):
+    return (np.random.default_rng(seed).uniform(size=shape) ** 4).astype("float32")
+
+
+def train(builder, x, plain, steps_per_execution=None, epochs=2):
+    """Seed, build, compile and fit; ``plain``: Keras' own compile (no speed-ups)."""
+    seed_everything(0)
+    model = builder()
+    if plain:
+        keras.Model.compile(model, optimizer=keras.optimizers.Adam(1e-3), steps_per_execution=1)
+    elif steps_per_execution is None:
+        model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    else:
+        model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                      steps_per_execution=steps_per_execution)
+    seed_everything(1)
+    history = model.fit(x, batch_size=32, epochs=epochs, shuffle=True, verbose=0,
+                        validation_data=(x[:64],))
+    return model, history.history
+
+
+def test_compile_applies_the_speed_ups_and_respects_explicit_settings():
+    model = build_mlp_vae(hidden_units=(8,))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    assert model.steps_per_execution == default_steps_per_execution()
+    assert isinstance(model.optimizer, FusedAdam if TENSORFLOW else keras.optimizers.Adam)
+    model = build_mlp_vae(hidden_units=(8,))
+    model.compile(optimizer=keras.optimizers.SGD(1e-2), steps_per_execution=1)
+    assert model.steps_per_execution == 1 and type(model.optimizer) is keras.optimizers.SGD
+
+
+def test_fast_optimizer_keeps_every_setting_and_leaves_other_optimizers_alone():
+    adam = keras.optimizers.Adam(3e-4, beta_1=0.8, beta_2=0.99, epsilon=1e-6, clipnorm=1.0)
+    fast = fast_optimizer(adam)
+    if TENSORFLOW:
+        assert type(fast) is FusedAdam
+        assert fast.get_config() == adam.get_config()
+    else:
+        assert fast is adam
+    rmsprop = keras.optimizers.RMSprop()
+    assert fast_optimizer(rmsprop) is rmsprop
+    assert fast_optimizer("adam") == "adam"
+
+
+def numpy_adam(w, gradients, lr, beta_1, beta_2, epsilon):
+    """Adam in float64, written from the formula of Kingma & Ba (Keras' placement of epsilon)."""
+    w = w.astype("float64")
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for t, g in enumerate(gradients, start=1):
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * g**2
+        w = w - lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t) * m / (np.sqrt(v) + epsilon)
+    return w
+
+
+@pytest.mark.parametrize("optimizer_class", [FusedAdam, keras.optimizers.Adam],
+                         ids=["fused", "keras"])
+def test_adam_updates_match_the_formula(optimizer_class):
+    rng = np.random.default_rng(0)
+    start = rng.normal(size=(50, 20)).astype("float32")
+    gradients = [rng.normal(scale=s, size=(50, 20)).astype("float32")
+                 for s in (1.0, 0.1, 2.0, 1e-3, 0.5)]
+    w = keras.Variable(start)
+    optimizer = optimizer_class(learning_rate=1e-2, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
+    for g in gradients:
+        optimizer.apply_gradients([(keras.ops.convert_to_tensor(g), w)])
+    expected = numpy_adam(start, gradients, 1e-2, 0.9, 0.999, 1e-7)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(w), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("builder, shape", [
+    (lambda: build_mlp_vae(hidden_units=(32,), seed=1), (320, 784)),
+    (lambda: build_conv_vae(seed=1), (96, 28, 28, 1)),
+], ids=["mlp", "conv"])
+def test_steps_per_execution_gives_bit_identical_training(builder, shape):
+    x = images(shape)
+    # 4 steps a call over 10 (or 3) batches an epoch: full calls and a shorter last one
+    one, one_history = train(builder, x, plain=False, steps_per_execution=1)
+    four, four_history = train(builder, x, plain=False, steps_per_execution=4)
+    assert four.steps_per_execution == 4
+    assert one_history == four_history
+    for a, b in zip(one.get_weights(), four.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("builder, shape", [
+    (lambda: build_mlp_vae(hidden_units=(32,), seed=1), (640, 784)),
+    (lambda: build_conv_vae(seed=1), (96, 28, 28, 1)),
+], ids=["mlp", "conv"])
+def test_same_seed_same_losses_with_and_without_the_speed_ups(builder, shape):
+    x = images(shape)
+    _, plain = train(builder, x, plain=True, epochs=3)
+    fast_model, fast = train(builder, x, plain=False, epochs=3)
+    assert fast_model.steps_per_execution == default_steps_per_execution()
+    assert plain.keys() == fast.keys()
+    for name in plain:
+        np.testing.assert_allclose(fast[name], plain[name], rtol=1e-4, err_msg=name)
+
+
+def test_a_checkpoint_of_keras_adam_resumes_with_the_fused_adam(tmp_path):
+    x = images((64, 784))
+    before, _ = train(lambda: build_mlp_vae(hidden_units=(8,), seed=1), x, plain=True, epochs=1)
+    before.save_weights(tmp_path / "run.weights.h5")
+    after = build_mlp_vae(hidden_units=(8,), seed=1)
+    after.compile(optimizer=keras.optimizers.Adam(1e-3))
+    after(x[:1])
+    after.optimizer.build(after.trainable_variables)
+    after.load_weights(tmp_path / "run.weights.h5")
+    saved = [keras.ops.convert_to_numpy(v) for v in before.optimizer.variables]
+    loaded = [keras.ops.convert_to_numpy(v) for v in after.optimizer.variables]
+    assert len(saved) == len(loaded) > 2
+    for a, b in zip(saved, loaded):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_default_number_of_steps_per_call():
+    expected = 1 if keras.backend.backend() == "torch" else STEPS_PER_EXECUTION
+    assert default_steps_per_execution() == expected
