@@ -54,7 +54,20 @@ def test_fast_optimizer_keeps_every_setting_and_leaves_other_optimizers_alone():
         assert fast is adam
     rmsprop = keras.optimizers.RMSprop()
     assert fast_optimizer(rmsprop) is rmsprop
-    assert fast_optimizer("adam") == "adam"
+    assert type(fast_optimizer("adam")) is (FusedAdam if TENSORFLOW else keras.optimizers.Adam)
+    assert type(fast_optimizer("sgd")) is keras.optimizers.SGD
+
+
+def test_a_saved_model_reloads_compiled_as_it_was(tmp_path):
+    x = images((64, 784))
+    model, _ = train(lambda: build_mlp_vae(hidden_units=(8,), seed=1), x, plain=False, epochs=1)
+    model.save(tmp_path / "vae.keras")
+    loaded = keras.models.load_model(tmp_path / "vae.keras")
+    assert type(loaded.optimizer) is type(model.optimizer)
+    assert loaded.steps_per_execution == model.steps_per_execution
+    assert len(loaded.optimizer.variables) == len(model.optimizer.variables) > 2
+    for a, b in zip(model.optimizer.variables, loaded.optimizer.variables):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
 
 
 def numpy_adam(w, gradients, lr, beta_1, beta_2, epsilon):

@@ -63,6 +63,13 @@ class ImageAutoencoder(keras.Model):
         kwargs.setdefault("steps_per_execution", default_steps_per_execution())
         super().compile(optimizer=fast_optimizer(optimizer), **kwargs)
 
+    def compile_from_config(self, config):
+        """Compile a model loaded from a ``.keras`` file as it was compiled when saved (Keras
+        skips this for models that override ``compile`` unless they say how)."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def fit(self, x=None, *args, validation_data=None, **kwargs):
         """``keras.Model.fit`` after checking NumPy inputs (shape, NaNs, range [0, 1])."""
         if isinstance(x, np.ndarray):

@@ -78,7 +78,9 @@ class FusedAdam(keras.optimizers.Adam):
 
 def fast_optimizer(optimizer):
     """A :class:`FusedAdam` with the settings of ``optimizer`` if it is a plain Keras ``Adam``
-    on TensorFlow and not yet used; any other optimizer (or string) unchanged."""
+    (or ``"adam"``) on TensorFlow and not yet used; any other optimizer unchanged."""
+    if isinstance(optimizer, str):
+        optimizer = keras.optimizers.get(optimizer)
     if (type(optimizer) is keras.optimizers.Adam and keras.backend.backend() == "tensorflow"
             and not optimizer.built):
         return FusedAdam.from_config(optimizer.get_config())
