@@ -6,10 +6,10 @@ measures two changes against the usual way of writing these models; :class:`Imag
 ``compile`` applies both by default:
 
 - ``steps_per_execution``: each call from Python into the compiled training function runs
-  :data:`STEPS_PER_EXECUTION` batches (TensorFlow and JAX; Keras' PyTorch trainer runs one) in a loop inside the graph, so the Python side of ``fit``
-  is paid once per call instead of once per batch. Same batches, same order, same updates: the
-  results are bit for bit those of ``steps_per_execution=1``. (Batch-level callbacks are called
-  once per call.)
+  :data:`STEPS_PER_EXECUTION` batches in a loop inside the graph (TensorFlow and JAX; Keras'
+  PyTorch trainer runs one), so the Python side of ``fit`` is paid once per call instead of
+  once per batch. Same batches, same order, same updates: the results are bit for bit those of
+  ``steps_per_execution=1``. (Batch-level callbacks are called once per call.)
 - :class:`FusedAdam`: Keras' Adam, on TensorFlow, updates each weight with about ten separate
   element-wise operations, each a pass over the weights in memory; TensorFlow's
   ``ResourceApplyAdam`` kernel does the same update in one pass (the MLP VAE's 0.8 M weights:
