@@ -113,25 +113,6 @@ def package_model(name):
             "mmd_vae": build_conv_mmd_vae}[name](seed=0)
 
 
-class _EpochTimer:
-    """Wall-clock seconds of each epoch of a ``fit`` (a Keras callback built lazily)."""
-
-    def __new__(cls):
-        import keras
-
-        class Timer(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.seconds = []
-
-            def on_epoch_begin(self, epoch, logs=None):
-                self._start = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                self.seconds.append(time.perf_counter() - self._start)
-
-        return Timer()
-
-
 def measure(name, implementation, steps, warmup, chunks):
     """Train in this process; print one JSON line with samples/s and peak memory.
 
@@ -158,7 +139,17 @@ def measure(name, implementation, steps, warmup, chunks):
         else:
             model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     model.fit(x[:batch_size * warmup], batch_size=batch_size, epochs=1, verbose=0)
-    timer = _EpochTimer()
+    class EpochTimer(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self.start)
+
+    timer = EpochTimer()
     model.fit(x, batch_size=batch_size, epochs=chunks, verbose=0, callbacks=[timer])
     rates = [len(x) / s for s in timer.seconds]
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
