@@ -1,14 +1,18 @@
 """Training speed of the package's models against the usual way of writing them (``make bench``).
 
 For each model (MLP VAE, conv VAE, MMD-VAE) three implementations train on the same random data
-for a fixed number of steps after a warm-up, each run in a fresh process (so that memory and
-compiled functions do not carry over), the three alternating over the repeats:
+for a fixed number of steps after a warm-up, and a fourth run times the step's kernels alone;
+each runs in a fresh process (so that memory and compiled functions do not carry over), the four
+alternating over the repeats:
 
 - ``usual``: the network and loss written as the articles and the Keras VAE example do — a
   ``keras.Model`` with a TensorFlow ``GradientTape`` ``train_step`` and default settings;
 - ``plain``: the package's model compiled with Keras' own ``compile`` (none of
   :mod:`vaetutor.speed`);
-- ``vaetutor``: the package's model, ``compile`` + ``fit`` as the notebooks use it.
+- ``vaetutor``: the package's model, ``compile`` + ``fit`` as the notebooks use it;
+- ``kernels``: only the matrix products and convolutions of a training step, forward and
+  gradients, on tensors of its shapes (:func:`measure_kernels`): a rate that no implementation
+  built from TensorFlow's layers can pass, since every one of them runs these kernels.
 
 The timed steps are cut into a few epochs of one ``fit``; a run's rate is that of its fastest
 epoch (this shared machine slows down at random, never speeds up), and the figure printed is
@@ -157,26 +161,119 @@ def measure(name, implementation, steps, warmup, chunks):
                       "peak_mib": peak_mib, "settings": describe(model)}))
 
 
+# The layers whose kernels a training step cannot do without: (kind, input shape without the
+# batch, weight shape, output shape without the batch, strides, padding, needs input gradient).
+KERNELS = {
+    "mlp_vae": [
+        ("dense", (784,), (784, 512), (512,), None, None, False),
+        ("dense", (512,), (512, 2), (2,), None, None, True),  # z_mean
+        ("dense", (512,), (512, 2), (2,), None, None, True),  # z_log_var
+        ("dense", (2,), (2, 512), (512,), None, None, True),
+        ("dense", (512,), (512, 784), (784,), None, None, True),
+    ],
+    "conv_vae": [
+        ("conv", (28, 28, 1), (3, 3, 1, 32), (13, 13, 32), 2, "VALID", False),
+        ("conv", (13, 13, 32), (3, 3, 32, 64), (6, 6, 64), 2, "VALID", True),
+        ("dense", (2304,), (2304, 4), (4,), None, None, True),
+        ("dense", (2,), (2, 1568), (1568,), None, None, True),
+        ("deconv", (7, 7, 32), (3, 3, 64, 32), (14, 14, 64), 2, "SAME", True),
+        ("deconv", (14, 14, 64), (3, 3, 32, 64), (28, 28, 32), 2, "SAME", True),
+        ("deconv", (28, 28, 32), (3, 3, 1, 32), (28, 28, 1), 1, "SAME", True),
+    ],
+}
+KERNELS["mmd_vae"] = [KERNELS["conv_vae"][0], KERNELS["conv_vae"][1],
+                      ("dense", (2304,), (2304, 2), (2,), None, None, True),
+                      *KERNELS["conv_vae"][3:]]
+
+
+def measure_kernels(name, steps, chunks):
+    """Time the model's matrix products and convolutions alone; print one JSON line.
+
+    Per step, each layer of :data:`KERNELS` runs its forward kernel and the kernels of its
+    weight gradient and (but for the first layer) input gradient, on random tensors of the
+    training step's shapes, as TensorFlow runs them in training (``GradientTape``), inside one
+    compiled loop. Nothing else is done: no bias, activation, loss, optimizer or input
+    pipeline. The rate is what any TensorFlow implementation would reach if everything but
+    these kernels took no time at all, so ``kernels / usual`` bounds the speed-up that work
+    outside them can give.
+    """
+    import vaetutor  # noqa: F401
+    import numpy as np
+    import tensorflow as tf
+
+    batch_size = MODELS[name][0]
+    rng = np.random.default_rng(0)
+
+    def tensor(shape):  # a batch of that shape
+        return tf.constant(rng.normal(size=(batch_size, *shape)).astype("float32"))
+
+    layers = []
+    for kind, in_shape, w_shape, out_shape, strides, padding, input_grad in KERNELS[name]:
+        w = tf.constant(rng.normal(size=w_shape).astype("float32"))
+        layers.append((kind, tensor(in_shape), w, tensor(out_shape), strides, padding,
+                       input_grad))
+
+    def forward(kind, x, w, out_shape, strides, padding):
+        if kind == "dense":
+            return tf.matmul(x, w)
+        if kind == "conv":
+            return tf.nn.conv2d(x, w, strides, padding)
+        return tf.nn.conv2d_transpose(x, w, out_shape, strides, padding)
+
+    @tf.function
+    def run(n):
+        total = tf.constant(0.0)
+        for _ in tf.range(n):
+            for kind, x, w, dy, strides, padding, input_grad in layers:
+                sources = [x, w] if input_grad else [w]
+                with tf.GradientTape() as tape:
+                    tape.watch(sources)
+                    y = forward(kind, x, w, tf.shape(dy), strides, padding)
+                grads = tape.gradient(y, sources, output_gradients=dy)
+                total += sum(tf.reshape(t, [-1])[0] for t in [y, *grads])
+        return total
+
+    per_chunk = max(steps // chunks, 1)
+    run(tf.constant(2)).numpy()
+    rates = []
+    for _ in range(chunks):
+        start = time.perf_counter()
+        run(tf.constant(per_chunk)).numpy()
+        rates.append(per_chunk * batch_size / (time.perf_counter() - start))
+    print(json.dumps({"best": max(rates), "median": statistics.median(rates),
+                      "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "settings": "matrix products and convolutions alone (forward, gradients)"}))
+
+
 def describe(model):
     return (f"{type(model.optimizer).__name__}, steps_per_execution={model.steps_per_execution}, "
             f"jit_compile={model.jit_compile}")
 
 
-def matmul_gflops(size=2048, repeats=20):
+def measure_matmul(chunks, size=2048, per_chunk=5):
+    """Float32 (size x size) @ (size x size) throughput; print one JSON line (GFLOP/s).
+
+    Like the training rates: ``chunks`` timed groups of ``per_chunk`` products, the best group
+    and the median one.
+    """
     import vaetutor  # noqa: F401
     import keras
     import numpy as np
 
-    a = keras.ops.convert_to_tensor(np.random.default_rng(0).normal(size=(size, size)).astype("float32"))
+    a = keras.ops.convert_to_tensor(
+        np.random.default_rng(0).normal(size=(size, size)).astype("float32"))
     keras.ops.convert_to_numpy(keras.ops.matmul(a, a))
-    start = time.perf_counter()
-    for _ in range(repeats):
-        result = keras.ops.matmul(a, a)
-    keras.ops.convert_to_numpy(result)
-    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
+    rates = []
+    for _ in range(chunks):
+        start = time.perf_counter()
+        for _ in range(per_chunk):
+            result = keras.ops.matmul(a, a)
+        keras.ops.convert_to_numpy(result)
+        rates.append(2 * size**3 * per_chunk / (time.perf_counter() - start) / 1e9)
+    print(json.dumps({"best": max(rates), "median": statistics.median(rates)}))
 
 
-IMPLEMENTATIONS = ("usual", "plain", "vaetutor")
+IMPLEMENTATIONS = ("usual", "plain", "vaetutor", "kernels")
 
 
 def main(argv=None):
@@ -190,22 +287,28 @@ def main(argv=None):
     parser.add_argument("--measure", nargs=2, metavar=("MODEL", "IMPLEMENTATION"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.measure == ["matmul", "-"]:
+        return measure_matmul(chunks=args.chunks)
     if args.measure:
         steps = args.steps or (600 if args.measure[0] == "mlp_vae" else 300)
+        if args.measure[1] == "kernels":
+            return measure_kernels(args.measure[0], steps=steps, chunks=args.chunks)
         return measure(*args.measure, steps=steps, warmup=args.warmup, chunks=args.chunks)
 
-    results = {}
+    def run(*measure, steps=None):
+        argv = [sys.executable, __file__, "--measure", *measure, "--chunks", str(args.chunks),
+                "--warmup", str(args.warmup)] + (["--steps", str(steps)] if steps else [])
+        out = subprocess.run(argv, capture_output=True, text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    results, matmul = {}, []
     for name in args.models:
         steps = args.steps or (600 if name == "mlp_vae" else 300)
         for _ in range(args.repeats):
             for implementation in IMPLEMENTATIONS:
-                out = subprocess.run(
-                    [sys.executable, __file__, "--measure", name, implementation,
-                     "--steps", str(steps), "--chunks", str(args.chunks),
-                     "--warmup", str(args.warmup)],
-                    capture_output=True, text=True, check=True)
                 results.setdefault((name, implementation), []).append(
-                    json.loads(out.stdout.strip().splitlines()[-1]))
+                    run(name, implementation, steps=steps))
+            matmul.append(run("matmul", "-"))
     print(f"samples per second: the fastest of {args.chunks} timed chunks in each run, then the "
           f"median over {args.repeats} runs\n(typical: the median chunk); seconds per "
           f"60,000-image epoch at the best rate\n")
@@ -222,13 +325,17 @@ def main(argv=None):
     for name in args.models:
         usual = best[name, "usual"]
         print(f"{name}: speed relative to usual: plain {best[name, 'plain'] / usual:.2f}, "
-              f"vaetutor {best[name, 'vaetutor'] / usual:.2f}")
-    gflops = matmul_gflops()
+              f"vaetutor {best[name, 'vaetutor'] / usual:.2f}; its matrix products and "
+              f"convolutions alone {best[name, 'kernels'] / usual:.2f} (the most that any work "
+              f"outside them could give)")
+    gflops = statistics.median(m["best"] for m in matmul)
     bound = 60000 * MLP_FLOPS_PER_SAMPLE / (gflops * 1e9)
-    print(f"float32 matrix multiply (2048 x 2048): {gflops:.0f} GFLOP/s; MLP VAE training needs "
+    print(f"float32 matrix multiply (2048 x 2048): {gflops:.0f} GFLOP/s (measured after each "
+          f"round, the median of the best); MLP VAE training needs "
           f"{MLP_FLOPS_PER_SAMPLE / 1e6:.2f} MFLOP per sample, so at least {bound:.2f} s per epoch")
     if "mlp_vae" in args.models:
-        print(f"mlp_vae: {60000 / best['mlp_vae', 'vaetutor'] / bound:.1f} x that bound")
+        print(f"mlp_vae: {60000 / best['mlp_vae', 'vaetutor'] / bound:.1f} x that bound; its "
+              f"matrix products alone {60000 / best['mlp_vae', 'kernels'] / bound:.1f} x")
 
 
 if __name__ == "__main__":
