@@ -16,10 +16,11 @@ measures two changes against the usual way of writing these models; :class:`Imag
   about 2.4 ms per step -> 0.7 ms on a 2-core CPU). The formula is Keras' own; only float
   rounding differs (the kernel forms ``1 - beta`` in float32, Keras in float64).
 
-Not used, measured: XLA (``jit_compile=True``). It fuses the whole step and makes the MLP VAE
-faster still, but XLA makes TensorFlow's random-number ops pick another generator, so the same
-seed draws other noise for the reparameterisation trick and training takes another path; and on
-a CPU XLA's convolutions are about three times slower than TensorFlow's. Keras' default
+Not used, measured: XLA (``jit_compile=True``). It fuses the whole step, but on top of the two
+changes above it made the MLP VAE's ``fit`` no faster that this machine's noise could show; XLA
+makes TensorFlow's random-number ops pick another generator, so the same seed draws other noise
+for the reparameterisation trick and training takes another path; and on a CPU XLA's
+convolutions are about three times slower than TensorFlow's. Keras' default
 (``"auto"``: XLA with a GPU, none on a CPU-only TensorFlow) is left as it is.
 """
 
