@@ -60,7 +60,8 @@ seed_everything(settings["seed"])
 #
 # $$P(r \le R) = 1 - e^{-R^2/2}.$$
 #
-# These are the dashed circles of the figure: about 39 % of the points lie within radius 1,
+# These are the dashed circles of the figure, each labelled with the share of the 5,000 samples
+# inside it and, in brackets, this closed form: about 39 % of the mass lies within radius 1,
 # 86 % within 2, and only about 1 % beyond 3. This is why the later notebooks decode the latent
 # plane over $[-3, 3]^2$: outside it the prior has almost no mass.
 
@@ -142,7 +143,7 @@ assert kl[0] == 0.0 and np.all(kl[1:] > 0)
 
 # %%
 rng = np.random.default_rng(1)
-fig, ax = plt.subplots(figsize=(5.5, 5.5))
+fig, ax = plt.subplots(figsize=(8.5, 5.5), layout="constrained")
 ax.scatter(*rng.standard_normal((2000, 2)).T, s=3, color="0.7", label="prior N(0, I)")
 for (name, color) in (("mean moved to (1, 0)", "tab:blue"), ("wide: sigma = 2", "tab:green"),
                       ("moved and narrow", "tab:red")):
@@ -152,7 +153,8 @@ for (name, color) in (("mean moved to (1, 0)", "tab:blue"), ("wide: sigma = 2", 
     ax.scatter(*cloud.T, s=3, color=color, label=f"{name}: KL = {k:.2f}")
 ax.set(xlim=(-5, 5), ylim=(-5, 5), xlabel="z[0]", ylabel="z[1]", aspect="equal",
        title="Three Gaussians q(z|x) and their KL to the prior")
-ax.legend(loc="lower left", fontsize=8, markerscale=3)
+ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, markerscale=3,
+          borderaxespad=0)
 ax.grid(alpha=0.3)
 plt.show()
 

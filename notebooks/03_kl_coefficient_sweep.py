@@ -35,17 +35,11 @@
 # - why the "right" c depends on how the reconstruction term is scaled.
 
 # %%
-import vaetutor  # first: it keeps TensorFlow's start-up messages out of the notebook
-
-import functools
 import inspect
-from pathlib import Path
 
 import numpy as np
 import matplotlib.pyplot as plt
 
-from vaetutor.data import load_mnist
-from vaetutor.mlp import build_mlp_vae
 from vaetutor.plots import (
     plot_decoder_manifold,
     plot_decoder_manifold_grid,
@@ -54,79 +48,65 @@ from vaetutor.plots import (
     plot_metrics_against,
     show_as_jpeg,
 )
-from vaetutor.profiles import choose_settings
+from vaetutor.profiles import current_profile
+from vaetutor.runs import KL_WEIGHTS, kl_sweep_run
 from vaetutor.sweep import evaluate_runs, format_results_table, kl_sweep
+from vaetutor.training import load_shared_start
 
 # %% [markdown]
 # ## Settings
 #
 # Full profile: the article's settings — Adam 1e-3, batch 128, 40 epochs for each c, all 60,000
 # training images. Quick profile: 3 epochs on 10,000 images per c, enough for the trends to show.
-#
-# Trained weights are kept under `artifacts/` next to this notebook, one file per c. Running the
-# notebook again reuses them; an interrupted sweep continues with the first unfinished c. Set
-# `retrain = True` to train every c again.
-
-# %% tags=["nbval-ignore-output"]
-settings = choose_settings(
-    full=dict(epochs=40, batch_size=128, learning_rate=1e-3, train_size=None, seed=7),
-    quick=dict(epochs=3, batch_size=128, learning_rate=1e-3, train_size=10_000, seed=7),
-)
-kl_weights = [0.0, 0.02, 0.1, 0.5, 1.0, 2.0, 10.0, 20.0]
-retrain = False
-sweep_directory = Path("artifacts") / f"kl_sweep_{settings['profile']}"
+# Each c is a run of its own, defined once in `vaetutor.runs`:
 
 # %%
-mnist = load_mnist(flatten=True, train_size=settings["train_size"], seed=settings["seed"])
+print(inspect.getsource(kl_sweep_run))
+
+# %% tags=["checked-in-full-profile"]
+print(f"profile {current_profile()}; KL coefficients {list(KL_WEIGHTS)}")
+print(kl_sweep_run(1.0).describe())
+
+# %%
+mnist = kl_sweep_run(1.0).load_data()
 x_train, x_test, y_test = mnist.x_train, mnist.x_test, mnist.y_test
-print(f"test images {x_test.shape}, KL coefficients {kl_weights}")
+print(f"test images {x_test.shape}")
 
 # %% [markdown]
 # ## The same start for every c
 #
 # If each run drew its own initial weights, or its own noise for the reparameterisation, the
 # eight latent spaces would differ for reasons that have nothing to do with c (a 2-D latent
-# space can come out rotated or mirrored from one seed to the next). So `kl_sweep` builds the
-# model **once**, saves those initial weights, and copies them into every run; it also resets
-# the seeds before each run, so that every run sees the same batches in the same order and the
-# same sampling noise. The only thing that changes is `kl_weight`:
+# space can come out rotated or mirrored from one seed to the next). So every run of the sweep
+# names the same `start`: the first run to train saves its initial weights, and every other run
+# loads them before its first step. The runs also share the sampling seed and the seed of the
+# batch order, so they see the same batches in the same order and the same sampling noise. The
+# only thing that changes is `kl_weight`. The engine's code for the shared start:
 
 # %%
-source = inspect.getsource(kl_sweep)
-print(source[source.index("    # The shared start"):source.index("        last = ")])
-
-# %%
-build = functools.partial(build_mlp_vae, input_dim=784, hidden_units=(512,), latent_dim=2,
-                          seed=settings["seed"])
+print(inspect.getsource(load_shared_start))
 
 # %% [markdown]
 # ## Training the sweep
 #
-# One line per c: whether it was trained now or reused, and its final training losses.
-
-# %% tags=["nbval-ignore-output"]
-runs = kl_sweep(
-    build, kl_weights, x_train,
-    directory=sweep_directory,
-    epochs=settings["epochs"],
-    batch_size=settings["batch_size"],
-    learning_rate=settings["learning_rate"],
-    seed=settings["seed"],
-    retrain=retrain,
-)
-
-# %% [markdown]
-# A check that the runs did share their start: a fresh model with the saved initial weights,
-# compared with a fresh model built for another c (same builder, same seed) — and that the
-# trained models did *not* end up the same.
+# `kl_sweep` is a loop over the training engine, one run per c. In the full profile every c is a
+# published run (about 2–3 minutes each to train again on a 2-core CPU with
+# `VAETUTOR_RETRAIN=1`); one line per c says which run it is and how it was trained.
 
 # %%
-start = build(kl_weight=0.0)
-start(x_test[:1])
-start.load_weights(sweep_directory / "initial.weights.h5")
-other = build(kl_weight=20.0)
-other(x_test[:1])
-other.set_weights(start.get_weights())
+print(inspect.getsource(kl_sweep))
+
+# %% tags=["nbval-ignore-output"]
+runs = kl_sweep(KL_WEIGHTS, data=mnist)
+
+# %% [markdown]
+# A check that the runs did share their start: the models the runs for c = 0 and c = 20 build
+# before training (from the same seed) have identical weights — and the trained models did
+# *not* end up the same.
+
+# %%
+start, other = kl_sweep_run(0.0).build_model(), kl_sweep_run(20.0).build_model()
+start(x_test[:1]), other(x_test[:1])
 same_start = all(np.array_equal(a, b) for a, b in zip(start.get_weights(), other.get_weights()))
 print("c = 0 and c = 20 start from identical weights:", same_start)
 trained_differ = not np.allclose(runs[0.0].model.get_weights()[0], runs[20.0].model.get_weights()[0])
@@ -142,7 +122,7 @@ assert same_start and trained_differ
 # spread of the test codes `z_mean`: the mean and standard deviation of each coordinate, and the
 # root-mean-square distance from the origin (√2 ≈ 1.41 for samples of N(0, I)).
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["checked-in-full-profile"]
 rows = evaluate_runs(runs, x_test)
 print(format_results_table(rows))
 
@@ -153,10 +133,12 @@ fig = plot_metrics_against(
     {
         "reconstruction loss (nats)": [r["reconstruction"] for r in rows],
         "KL (nats)": [r["kl"] for r in rows],
+        "negative ELBO (nats)": [r["neg_elbo"] for r in rows],
         "rms distance of z_mean from 0": [r["rms_radius"] for r in rows],
     },
     xlabel="KL coefficient c (symmetric log scale)",
-    title="Test-set reconstruction, KL and code spread against c",
+    title="Test-set reconstruction, KL, negative ELBO and code spread against c",
+    log_y=("KL (nats)", "rms distance of z_mean from 0"),
 )
 
 # %% [markdown]
@@ -175,13 +157,14 @@ fig = plot_latent_scatter_grid(
 # %% [markdown]
 # ## The decoder's output for every c
 #
-# For each c, a 30×30 grid of codes over $[-3, 3]^2$ (z[1] = +3 at the top), decoded in one
-# batch: what the decoder makes of the region where the prior puts its mass. (These grids of
-# digits are shown as JPEG images, which keeps the notebook file small.)
+# For each c, a 15×15 grid of codes over $[-3, 3]^2$ (z[1] = +3 at the top), decoded in one
+# batch: what the decoder makes of the region where the prior puts its mass. (The 30×30 grids
+# of the article follow, one per c, at full size. These grids of digits are shown as JPEG
+# images, which keeps the notebook file small.)
 
 # %%
 show_as_jpeg(plot_decoder_manifold_grid(
-    {c: run.model.decode for c, run in runs.items()}, n=30, extent=3.0,
+    {c: trained.model.decode for c, trained in runs.items()}, n=15, extent=3.0,
     title_format="c = {:g}", suptitle="Decoder output over [-3, 3]² for each KL coefficient",
 ))
 

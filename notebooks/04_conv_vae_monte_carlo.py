@@ -33,6 +33,7 @@
 # %%
 import vaetutor  # first: it keeps TensorFlow's start-up messages out of the notebook
 
+import dataclasses
 import inspect
 import tempfile
 from pathlib import Path
@@ -42,15 +43,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Image, display
 
-from vaetutor.conv import build_conv_vae
-from vaetutor.data import load_fashion_mnist, load_mnist
 from vaetutor.evaluation import bernoulli_loss_floor, monte_carlo_vs_analytic, negative_elbo
 from vaetutor.losses import monte_carlo_elbo_terms
 from vaetutor.plots import plot_loss_curves, plot_training_snapshot, save_gif, show_as_jpeg
 from vaetutor.profiles import choose_settings
-from vaetutor.seeding import seed_everything
-from vaetutor.snapshots import train_with_snapshots
-from vaetutor.training import build_and_train, format_history, train_with_checkpoints
+from vaetutor.published import obtain_run
+from vaetutor.runs import conv_run
+from vaetutor.snapshots import snapshot_frames
+from vaetutor.training import format_history, train
 from vaetutor.vae import MonteCarloVAE
 
 # %% [markdown]
@@ -60,23 +60,25 @@ from vaetutor.vae import MonteCarloVAE
 # epochs. It does not fix the batch size; we use 100 (600 steps per epoch). The binarised-MNIST
 # run uses the settings of the published reproduction we compare with: batch 32, 10 epochs.
 #
-# The full profile is the slowest of the series so far: on a 2-core CPU an epoch on 60,000
-# images took 30–40 s, and the three runs together about 75 minutes (Fashion-MNIST 34 min,
-# MNIST 31 min, binarised MNIST 9 min). Thanks to the checkpoints you can stop at any time and
-# continue later; with a GPU it takes minutes.
+# These three runs are defined once, in `vaetutor.runs` (notebooks 05 and 06 use them too). The
+# full profile is the slowest of the series: on a 2-core CPU an epoch on 60,000 images takes
+# 30–40 s, and the three runs together over an hour. In the full profile the published runs
+# are used instead (see below); with `VAETUTOR_RETRAIN=1` they are trained here, with a
+# checkpoint per epoch, so you can stop at any time and continue later.
+
+# %%
+print(inspect.getsource(conv_run))
+
+# %% tags=["checked-in-full-profile"]
+fashion_run = conv_run("conv_vae", "fashion_mnist")
+mnist_run = conv_run("conv_vae", "mnist")
+binary_run = conv_run("conv_vae", "mnist", binarize=True)
+for run in (fashion_run, mnist_run, binary_run):
+    print(f"{run.name}: {run.describe()}")
+settings = choose_settings(full=dict(mc_draws=1000), quick=dict(mc_draws=200), verbose=False)
 
 # %% tags=["nbval-ignore-output"]
-settings = choose_settings(
-    full=dict(epochs=50, batch_size=100, learning_rate=1e-4, train_size=None, snapshot_every=10,
-              binary_epochs=10, binary_batch_size=32, mc_draws=1000, seed=3),
-    # quick: a larger learning rate, so that two short epochs already show structure
-    quick=dict(epochs=2, batch_size=100, learning_rate=1e-3, train_size=6000, snapshot_every=2,
-               binary_epochs=1, binary_batch_size=32, mc_draws=200, seed=3),
-)
-artifacts = Path("artifacts") / f"conv_vae_{settings['profile']}"
-
-# %% tags=["nbval-ignore-output"]
-fashion = load_fashion_mnist(train_size=settings["train_size"], seed=settings["seed"])
+fashion = fashion_run.load_data()
 print(fashion)
 print("classes:", ", ".join(fashion.class_names))
 
@@ -90,8 +92,7 @@ print("classes:", ", ".join(fashion.class_names))
 # reparameterisation as in notebook 02.
 
 # %%
-seed_everything(settings["seed"])
-vae = build_conv_vae(latent_dim=2, seed=settings["seed"])
+vae = fashion_run.build_model()
 print(f"encoder: {vae.encoder.count_params():,} parameters, decoder: {vae.decoder.count_params():,}")
 for layer in vae.encoder.layers[1:] + vae.decoder.layers[1:]:
     print(f"  {layer.name:18s} -> {tuple(layer.output.shape[1:]) if not isinstance(layer.output, list) else '2 x (2,)'}")
@@ -112,7 +113,7 @@ for layer in vae.encoder.layers[1:] + vae.decoder.layers[1:]:
 
 # %%
 print(inspect.getsource(monte_carlo_elbo_terms))
-print(inspect.getsource(MonteCarloVAE.compute_loss))
+print(inspect.getsource(MonteCarloVAE.loss_terms))
 
 # %% [markdown]
 # ## Why one sample is enough
@@ -150,57 +151,44 @@ plt.show()
 # %% [markdown]
 # ## Training, with a checkpoint after every epoch
 #
-# `train_with_checkpoints` saves the weights, the optimiser state and the state of the sampling
-# noise after each epoch, and shuffles each epoch in an order that depends only on the seed and
-# the epoch number. Interrupt the next cell (or the kernel) and run it again: it resumes after
-# the last finished epoch. First, a demonstration on a small subset that a run interrupted after
-# one epoch and resumed ends with exactly the same weights as an uninterrupted one:
+# The training engine (`vaetutor.training.train`) saves the weights, the optimiser state and the
+# state of the sampling noise after each epoch, and shuffles each epoch in an order that depends
+# only on the seed and the epoch number. An interrupted run started again resumes after the last
+# finished epoch. First, a demonstration on a small subset that a run interrupted after one
+# epoch and resumed ends with exactly the same weights as an uninterrupted one:
 
 # %%
-def fresh_model():
-    seed_everything(0)
-    model = build_conv_vae(seed=0)
-    model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]))
-    return model
-
-small = fashion.x_train[:1000]
+demo = dataclasses.replace(fashion_run, name="resume_demo", train_size=1000, epochs=2,
+                           snapshot_every=None, validate=False)
+small = demo.load_data()
 with tempfile.TemporaryDirectory() as folder:
-    uninterrupted = fresh_model()
-    train_with_checkpoints(uninterrupted, small, epochs=2, batch_size=100, seed=0,
-                           directory=Path(folder) / "a", log_every=0)
-    resumed = fresh_model()
-    train_with_checkpoints(resumed, small, epochs=1, batch_size=100, seed=0,
-                           directory=Path(folder) / "b", log_every=0)  # "interrupted"
-    resumed = fresh_model()  # as after a restart
-    train_with_checkpoints(resumed, small, epochs=2, batch_size=100, seed=0,
-                           directory=Path(folder) / "b", log_every=0)
+    uninterrupted = train(demo, small, directory=Path(folder) / "a", log_every=0).model
+    train(demo, small, directory=Path(folder) / "b", log_every=0, until_epoch=1)  # "interrupted"
+    resumed = train(demo, small, directory=Path(folder) / "b", log_every=0).model  # restarted
 identical = all(np.array_equal(a, b) for a, b in zip(uninterrupted.get_weights(), resumed.get_weights()))
 print("interrupted-and-resumed weights identical to uninterrupted:", identical)
 assert identical
 
 # %% [markdown]
-# The real run. Every `snapshot_every` epochs (and before training) it saves the three pictures
-# of the article — samples decoded from the prior, the test set in latent space, a decoded grid —
-# next to its checkpoints.
+# The real run. In the full profile it is the published run; trained here, it keeps the
+# weights every 10 epochs, from which the pictures of the article are drawn below: samples
+# decoded from the prior, the test set in latent space, a decoded grid.
 
 # %%
-def train_conv_vae(data, name):
-    """Train (or resume, or reload) the conv VAE on one dataset, with snapshots; print its history."""
-    model, history, snapshots = train_with_snapshots(
-        lambda: build_conv_vae(latent_dim=2, seed=settings["seed"]), data,
-        artifacts / name, learning_rate=settings["learning_rate"], epochs=settings["epochs"],
-        batch_size=settings["batch_size"], seed=settings["seed"],
-        snapshot_every=settings["snapshot_every"],
-    )
-    print(format_history(history, every=max(1, settings["snapshot_every"] // 2)))
-    return model, history, snapshots
+def obtain_with_history(run, data):
+    """The published (or newly trained) run, and its history every five epochs."""
+    trained = obtain_run(run, data)
+    print(format_history(trained.history, every=5))
+    return trained
 
 # %% [markdown]
 # Each row: the averages over the epoch's batches of the three log-densities and the loss, then
 # the same on the test set (`val_`). A log-density is in nats per image.
 
 # %% tags=["nbval-ignore-output"]
-fashion_vae, fashion_history, fashion_snapshots = train_conv_vae(fashion, "fashion_mnist")
+fashion_trained = obtain_with_history(fashion_run, fashion)
+fashion_vae, fashion_history = fashion_trained.model, fashion_trained.history
+fashion_snapshots = snapshot_frames(fashion_trained, fashion)
 
 # %%
 plot_loss_curves(fashion_history, metrics=("loss", "log_px_z", "log_pz", "log_qz_x"))
@@ -245,7 +233,7 @@ display(Image(filename=gif_path))
 
 # %% tags=["key-figure"]
 fig = plot_training_snapshot(fashion_vae, fashion.x_test, fashion.y_test, fashion.class_names,
-                             settings["epochs"])
+                             fashion_run.epochs)
 show_as_jpeg(fig)
 
 # %% [markdown]
@@ -284,15 +272,16 @@ assert abs(trained_check["mc_mean"] - trained_check["analytic_mean"]) < 4 * np.h
 # As in the article, the same architecture and settings on handwritten digits.
 
 # %% tags=["nbval-ignore-output"]
-mnist = load_mnist(train_size=settings["train_size"], seed=settings["seed"])
-mnist_vae, mnist_history, mnist_snapshots = train_conv_vae(mnist, "mnist")
+mnist = mnist_run.load_data()
+mnist_trained = obtain_with_history(mnist_run, mnist)
+mnist_vae, mnist_history = mnist_trained.model, mnist_trained.history
 mnist_test = negative_elbo(mnist_vae, mnist.x_test, n_samples=10)
 print(f"MNIST test: negative ELBO {mnist_test['negative_elbo']:.2f} nats "
       f"(reconstruction {mnist_test['reconstruction']:.2f} + KL {mnist_test['kl']:.2f})")
 
 # %%
 fig = plot_training_snapshot(mnist_vae, mnist.x_test, mnist.y_test, mnist.class_names,
-                             settings["epochs"])
+                             fashion_run.epochs)
 show_as_jpeg(fig)
 
 # %% [markdown]
@@ -334,13 +323,9 @@ for name, data, result in (("Fashion-MNIST", fashion, fashion_test), ("MNIST", m
 # −156 nats.
 
 # %% tags=["nbval-ignore-output"]
-binary = load_mnist(binarize=True, train_size=settings["train_size"], seed=settings["seed"])
-binary_vae, binary_history = build_and_train(
-    lambda: build_conv_vae(latent_dim=2, seed=settings["seed"]), binary.x_train,
-    directory=artifacts / "binarized_mnist", learning_rate=settings["learning_rate"],
-    epochs=settings["binary_epochs"], batch_size=settings["binary_batch_size"],
-    seed=settings["seed"], validation_data=(binary.x_test,), log_every=0,
-)
+binary = binary_run.load_data()
+binary_trained = obtain_run(binary_run, binary, log_every=0)
+binary_vae, binary_history = binary_trained.model, binary_trained.history
 print(format_history(binary_history))
 binary_test = negative_elbo(binary_vae, binary.x_test, n_samples=10)
 print(f"binarised MNIST test ELBO: {-binary_test['negative_elbo']:.2f} nats "

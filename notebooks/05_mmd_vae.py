@@ -37,36 +37,31 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Image, display
 
-from vaetutor.conv import build_conv_mmd_vae, build_conv_vae
-from vaetutor.data import load_fashion_mnist, load_mnist
 from vaetutor.evaluation import code_mmd_to_prior, reconstruction_mse
 from vaetutor.losses import gaussian_kernel_matrix, maximum_mean_discrepancy
 from vaetutor.mmd import MMDVAE
 from vaetutor.morph import morph_images, plot_morph_strips
 from vaetutor.plots import (figure_to_array, plot_decoder_manifold, plot_image_grid,
                             plot_latent_scatter, save_gif, show_as_jpeg)
-from vaetutor.profiles import choose_settings
-from vaetutor.snapshots import train_with_snapshots
+from vaetutor.published import obtain_run
+from vaetutor.runs import conv_run
 from vaetutor.training import format_history
 
 # %% [markdown]
 # ## Settings
 #
-# The same as notebook 04, so that its trained VAE (kept under `artifacts/`) is reused here
-# rather than trained again; run notebook 04 first, or this notebook trains it too. The
-# MMD-VAE costs about as much as the VAE: in the full profile about 45 minutes per dataset on a
-# 2-core CPU (here 2753 s for Fashion-MNIST, validation and snapshots included), minutes on a GPU.
+# The same as notebook 04: the runs are defined once in `vaetutor.runs`, and the VAE is notebook
+# 04's run. In the full profile both models are published runs; trained here
+# (`VAETUTOR_RETRAIN=1`), the MMD-VAE costs about as much as the VAE, about half an hour per
+# dataset on a 2-core CPU, minutes on a GPU.
 
-# %% tags=["nbval-ignore-output"]
-settings = choose_settings(
-    full=dict(epochs=50, batch_size=100, learning_rate=1e-4, train_size=None, snapshot_every=10,
-              seed=3),
-    quick=dict(epochs=2, batch_size=100, learning_rate=1e-3, train_size=6000, snapshot_every=2,
-               seed=3),
-)
-artifacts = Path("artifacts")
-vae_folder = artifacts / f"conv_vae_{settings['profile']}"
-mmd_folder = artifacts / f"mmd_vae_{settings['profile']}"
+# %% tags=["checked-in-full-profile"]
+runs = {(data_name, model_name): conv_run(model, dataset)
+        for data_name, dataset in (("Fashion-MNIST", "fashion_mnist"), ("MNIST", "mnist"))
+        for model_name, model in (("VAE", "conv_vae"), ("MMD-VAE", "conv_mmd_vae"))}
+for (data_name, model_name), run in runs.items():
+    print(f"{data_name:>13}, {model_name:>7}: {run.describe()}")
+
 
 # %% [markdown]
 # ## The maximum mean discrepancy
@@ -107,7 +102,7 @@ for shift in (0.0, 0.5, 1.0, 2.0, 4.0):
 # the batch of codes and an equally large batch of samples from N(0, I):
 
 # %%
-print(inspect.getsource(MMDVAE.compute_loss))
+print(inspect.getsource(MMDVAE.loss_terms))
 
 # %% [markdown]
 # ## Training both models
@@ -116,25 +111,15 @@ print(inspect.getsource(MMDVAE.compute_loss))
 # (apart from the two changes), same seeds, same epochs, same batches.
 
 # %% tags=["nbval-ignore-output"]
-datasets = {
-    "Fashion-MNIST": load_fashion_mnist(train_size=settings["train_size"], seed=settings["seed"]),
-    "MNIST": load_mnist(train_size=settings["train_size"], seed=settings["seed"]),
-}
-folder_names = {"Fashion-MNIST": "fashion_mnist", "MNIST": "mnist"}
-builders = {"VAE": (build_conv_vae, vae_folder), "MMD-VAE": (build_conv_mmd_vae, mmd_folder)}
+datasets = {"Fashion-MNIST": runs["Fashion-MNIST", "VAE"].load_data(),
+            "MNIST": runs["MNIST", "VAE"].load_data()}
 models, histories = {}, {}
-for name, data in datasets.items():
-    models[name] = {}
-    for model_name, (build, folder) in builders.items():
-        model, history, _ = train_with_snapshots(
-            lambda: build(latent_dim=2, seed=settings["seed"]), data, folder / folder_names[name],
-            learning_rate=settings["learning_rate"], epochs=settings["epochs"],
-            batch_size=settings["batch_size"], seed=settings["seed"],
-            snapshot_every=settings["snapshot_every"],
-        )
-        models[name][model_name], histories[name, model_name] = model, history
-        print(f"{name}, {model_name}:")
-        print(format_history(history, every=max(1, settings["epochs"] // 5)), end="\n\n")
+for (name, model_name), run in runs.items():
+    trained = obtain_run(run, datasets[name], log_every=0)
+    models.setdefault(name, {})[model_name] = trained.model
+    histories[name, model_name] = trained.history
+    print(f"{name}, {model_name}:")
+    print(format_history(trained.history, every=10), end="\n\n")
 
 # %% [markdown]
 # ## Side by side: samples, latent space, decoded grid

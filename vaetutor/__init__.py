@@ -11,27 +11,14 @@ The notebooks tell the story; this package holds the code they call, once, teste
 - :mod:`vaetutor.vae`      — ``VAE`` (reconstruction + kl_weight * KL) and ``MonteCarloVAE``
 - :mod:`vaetutor.conv`     — the convolutional encoder and decoder, the conv VAE and MMD-VAE
 - :mod:`vaetutor.mmd`      — ``MMDVAE``: deterministic codes matched to N(0, I) by the MMD
-- :mod:`vaetutor.sweep`    — the KL-coefficient sweep from one shared start
-- :mod:`vaetutor.training` — resumable training with a checkpoint per epoch, and its logs
-- :mod:`vaetutor.snapshots` — training with pictures of the model every few epochs
+- :mod:`vaetutor.runs`     — the series' training runs, each named and defined once
+- :mod:`vaetutor.training` — the training engine: a checkpoint per epoch, resume, history
+- :mod:`vaetutor.published` — published weights, and ``obtain_run``: published or trained here
+- :mod:`vaetutor.sweep`    — the KL-coefficient sweep from one shared start, and its table
+- :mod:`vaetutor.snapshots` — pictures of a run at its snapshot epochs
 - :mod:`vaetutor.evaluation` — held-out ELBO, estimator checks, reconstruction error, code MMD
 - :mod:`vaetutor.morph`    — interpolation between images in latent space
 - :mod:`vaetutor.plots`    — the figures of the series
 """
-
-import os as _os
-
-from ._quiet import quiet_native_stderr as _quiet_native_stderr
-
-# TensorFlow's C++ start-up messages (CPU features, oneDNN, CUDA probing on machines without a
-# GPU) go straight to the process's stderr, where a notebook records them next to the learner's
-# output. They say nothing a learner needs, so: INFO and WARNING off unless asked for, and the
-# first import of Keras (and its first operation, which initialises the devices) done with the
-# native stderr muted. Python exceptions are not affected.
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-with _quiet_native_stderr():
-    import keras as _keras
-
-    _keras.ops.convert_to_numpy(_keras.ops.zeros((1,)))
 
 __version__ = "0.1.0"

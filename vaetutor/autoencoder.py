@@ -24,18 +24,41 @@ def in_batches(fn, x, batch_size):
 class ImageAutoencoder(keras.Model):
     """Base of the series' models: ``encoder`` and ``decoder`` Keras models over 28x28 images.
 
-    Subclasses define the loss (in ``compute_loss``), ``code_of(x)`` — the deterministic code of
-    a batch — and ``pixels_of(z)`` — pixel intensities in [0, 1] decoded from codes. This class
-    adds fast defaults to ``compile``, input checks to ``fit``, batched NumPy ``encode`` /
+    Every model reports its loss one way: ``loss_terms(x, outputs)`` returns a dict of
+    **per-example** tensors, each of shape ``(batch,)``, holding ``"loss"`` (what training
+    minimises) and the terms named in the class attribute ``TERMS``. ``compute_loss`` (shared,
+    here) returns the batch mean of ``"loss"`` and tracks the batch mean of each term as a
+    metric of that name, so ``fit``, ``evaluate`` and ``history`` use the words of the loss.
+
+    Subclasses define ``call``, ``loss_terms``, ``code_of(x)`` (the deterministic code of a
+    batch) and ``pixels_of(z)`` (pixel intensities in [0, 1] decoded from codes). This class
+    adds optional speed-ups to ``compile``, input checks to ``fit``, batched NumPy ``encode`` /
     ``decode`` / ``reconstruct``, and ``.keras`` serialisation of the encoder, the decoder and
     the seed.
     """
+
+    #: names of the per-example terms that ``loss_terms`` returns besides ``"loss"``
+    TERMS: tuple = ()
 
     def __init__(self, encoder, decoder, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.encoder = encoder
         self.decoder = decoder
         self.seed = seed
+        self.term_trackers = [keras.metrics.Mean(name=name) for name in self.TERMS]
+
+    def loss_terms(self, x, outputs) -> dict:
+        """Per-example loss terms of ``x`` given ``outputs = self(x)``: ``{name: (batch,)}``."""
+        raise NotImplementedError
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Batch mean of ``loss_terms(x, y_pred)["loss"]``; each term's batch mean is tracked."""
+        if y_pred is None:
+            y_pred = self(x, training=training)
+        terms = self.loss_terms(x, y_pred)
+        for tracker in self.term_trackers:
+            tracker.update_state(terms[tracker.name])
+        return ops.mean(terms["loss"])
 
     def code_of(self, x):
         raise NotImplementedError
@@ -52,16 +75,23 @@ class ImageAutoencoder(keras.Model):
     def latent_dim(self) -> int:
         return int(self.decoder.inputs[0].shape[-1])
 
-    def compile(self, optimizer="rmsprop", **kwargs):
-        """``keras.Model.compile`` with the speed-ups of :mod:`vaetutor.speed`.
+    def compile(self, optimizer="rmsprop", speedups=True, **kwargs):
+        """``keras.Model.compile``, plus (unless ``speedups=False``) the speed-ups of
+        :mod:`vaetutor.speed`.
 
-        ``steps_per_execution`` defaults to :data:`~vaetutor.speed.STEPS_PER_EXECUTION` (1 on
-        PyTorch; pass 1 for Keras' default), and a new ``keras.optimizers.Adam`` becomes a
+        With ``speedups``: ``steps_per_execution`` defaults to
+        :func:`~vaetutor.speed.default_steps_per_execution` (several batches per call into the
+        compiled step; an explicit value wins), and a ``keras.optimizers.Adam`` becomes a
         :class:`~vaetutor.speed.FusedAdam` with the same settings on TensorFlow. Results are
-        those of the plain settings, up to float rounding.
+        those of Keras' plain settings up to float rounding. ``speedups=False`` is exactly
+        ``keras.Model.compile``.
         """
-        kwargs.setdefault("steps_per_execution", default_steps_per_execution())
-        super().compile(optimizer=fast_optimizer(optimizer), **kwargs)
+        if not isinstance(speedups, bool):
+            raise ValueError(f"speedups must be True or False; got {speedups!r}")
+        if speedups:
+            kwargs.setdefault("steps_per_execution", default_steps_per_execution())
+            optimizer = fast_optimizer(optimizer)
+        super().compile(optimizer=optimizer, **kwargs)
 
     def compile_from_config(self, config):
         """Compile a model loaded from a ``.keras`` file as it was compiled when saved (Keras
@@ -93,6 +123,9 @@ class ImageAutoencoder(keras.Model):
         z = np.asarray(z, dtype="float32")
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape (n, {self.latent_dim}); got {z.shape}")
+        if not np.all(np.isfinite(z)):
+            raise ValueError(f"z contains {int(np.sum(~np.isfinite(z)))} NaN or infinite values; "
+                             "codes must be finite numbers")
         return in_batches(self.pixels_of, z, batch_size)
 
     def reconstruct(self, x, batch_size=1000):

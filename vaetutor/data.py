@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 IMAGE_SHAPE = (28, 28, 1)
+#: training images in MNIST and in Fashion-MNIST (each also has 10,000 test images)
+TRAIN_IMAGES = 60_000
 FLAT_DIM = 28 * 28
 
 MNIST_CLASS_NAMES = tuple(str(d) for d in range(10))
@@ -83,10 +85,20 @@ def _download_and_cache(name: str):
         "mnist": keras.datasets.mnist.load_data,
         "fashion_mnist": keras.datasets.fashion_mnist.load_data,
     }[name]
+    cache = keras_cache_dir()
+    present = [os.path.join(cache, f) for f in _CACHE_FILES[name]
+               if os.path.exists(os.path.join(cache, f))]
     try:
         return loader()
     except Exception as err:  # noqa: BLE001 - Keras raises bare Exception on URL failures
-        cache = keras_cache_dir()
+        if len(present) == len(_CACHE_FILES[name]):
+            raise DatasetUnavailableError(
+                f"The {name} files are in the Keras cache but cannot be read "
+                f"({type(err).__name__}: {err}).\n"
+                f"Files: {', '.join(present)}.\n"
+                "One of them is probably damaged or truncated: replace it with a good copy, or "
+                "delete it so that Keras downloads it again."
+            ) from err
         expected = ", ".join(os.path.join(cache, f) for f in _CACHE_FILES[name])
         raise DatasetUnavailableError(
             f"Could not load the {name} dataset: it is not in the Keras cache and downloading it "
@@ -183,8 +195,8 @@ def check_images(x, *, layout: str = "any", name: str = "x") -> np.ndarray:
         )
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} contains {int(np.sum(~np.isfinite(x)))} NaN or infinite values")
-    if x.size == 0:
-        return x
+    if len(x) == 0:
+        raise ValueError(f"{name} holds no images (shape {x.shape}); expected at least one")
     lo, hi = float(x.min()), float(x.max())
     if lo < 0.0 or hi > 1.0:
         looks_like_uint8 = hi <= 255.0 and lo >= 0.0 and np.array_equal(x, np.round(x))

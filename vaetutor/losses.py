@@ -24,6 +24,25 @@ def _tensors(*values):
     return [ops.convert_to_tensor(v) for v in values]
 
 
+def _shape(t) -> tuple:
+    return tuple(None if d is None else int(d) for d in t.shape)
+
+
+def _check_same_shape(name_a, a, name_b, b, expected: str) -> None:
+    """ValueError naming both arguments when their (known) shapes differ."""
+    sa, sb = _shape(a), _shape(b)
+    if len(sa) != len(sb) or any(p is not None and q is not None and p != q
+                                 for p, q in zip(sa, sb)):
+        raise ValueError(f"{name_a} and {name_b} must have the same shape, {expected}; "
+                         f"got {name_a} {sa} and {name_b} {sb}")
+
+
+def _check_codes(name, t) -> None:
+    if len(t.shape) != 2:
+        raise ValueError(f"{name} must have shape (n, d): n codes of d dimensions; "
+                         f"got {_shape(t)}")
+
+
 def _sum_over_non_batch_axes(t):
     """Sum a ``(batch, ...)`` tensor over every axis but the first: shape ``(batch,)``."""
     return ops.sum(t, axis=tuple(range(1, len(t.shape))))
@@ -39,6 +58,7 @@ def kl_to_standard_normal(z_mean, z_log_var):
     ``z_mean = 0`` and ``z_log_var = 0``.
     """
     z_mean, z_log_var = _tensors(z_mean, z_log_var)
+    _check_same_shape("z_mean", z_mean, "z_log_var", z_log_var, "(batch, latent_dim)")
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
 
 
@@ -53,6 +73,7 @@ def bernoulli_log_likelihood(x, logits):
     ``(batch, ...)``; returns ``(batch,)``, summed over all pixels.
     """
     x, logits = _tensors(x, logits)
+    _check_same_shape("x", x, "logits", logits, "one logit per pixel")
     return _sum_over_non_batch_axes(x * logits - ops.softplus(logits))
 
 
@@ -65,6 +86,7 @@ def binary_cross_entropy_sum(x, probabilities):
     saturation. Shapes: ``(batch, ...)`` in, ``(batch,)`` out, summed over all pixels.
     """
     x, probabilities = _tensors(x, probabilities)
+    _check_same_shape("x", x, "probabilities", probabilities, "one probability per pixel")
     return _sum_over_non_batch_axes(ops.binary_crossentropy(x, probabilities))
 
 
@@ -78,6 +100,9 @@ def gaussian_log_density(z, mean, log_var):
     summed over the ``d`` dimensions.
     """
     z, mean, log_var = _tensors(z, mean, log_var)
+    for name, t in (("mean", mean), ("log_var", log_var)):
+        if len(t.shape) and _shape(t) != _shape(z):
+            _check_same_shape("z", z, name, t, "(batch, d), or a scalar such as 0.0")
     return -0.5 * ops.sum(
         LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1
     )
@@ -112,6 +137,11 @@ def gaussian_kernel_matrix(x, y):
     Gaussian kernel exp(-||x - y||^2 / (2 s^2)) with bandwidth 2 s^2 = d^2.
     """
     x, y = _tensors(x, y)
+    _check_codes("x", x)
+    _check_codes("y", y)
+    if x.shape[-1] is not None and y.shape[-1] is not None and x.shape[-1] != y.shape[-1]:
+        raise ValueError(f"x and y must have the same number of dimensions d; got x "
+                         f"{_shape(x)} and y {_shape(y)}")
     d = x.shape[-1]
     squared = ops.mean(ops.square(ops.expand_dims(x, 1) - ops.expand_dims(y, 0)), axis=-1)
     return ops.exp(-squared / float(d))
@@ -133,5 +163,6 @@ def maximum_mean_discrepancy(x, y):
 def squared_error_per_pixel(x, x_reconstructed):
     """Mean squared error over the pixels of each image: shape ``(batch,)``."""
     x, x_reconstructed = _tensors(x, x_reconstructed)
+    _check_same_shape("x", x, "x_reconstructed", x_reconstructed, "one value per pixel")
     squared = ops.square(x - x_reconstructed)
     return ops.mean(squared, axis=tuple(range(1, len(squared.shape))))

@@ -19,27 +19,32 @@ from .data import check_images
 def plot_standard_normal_reference(n=5000, seed=0, limit=4.0):
     """Scatter of ``n`` samples from the 2-D standard normal N(0, I): the prior p(z).
 
-    Dashed circles mark radii 1, 2 and 3; for N(0, I) in 2-D, the fraction of points inside
-    radius r is 1 - exp(-r^2 / 2) (39%, 86%, 98.9%).
+    Dashed circles mark radii 1, 2 and 3, each labelled with the fraction of these samples inside
+    it and, in brackets, the closed form for N(0, I) in 2-D, 1 - exp(-r^2 / 2) (39.3%, 86.5%,
+    98.9%).
     """
     z = np.random.default_rng(seed).standard_normal((n, 2))
+    radius = np.hypot(z[:, 0], z[:, 1])
     fig, ax = plt.subplots(figsize=(5.5, 5.5))
     ax.scatter(z[:, 0], z[:, 1], s=3, alpha=0.5, color="tab:blue", linewidths=0)
     for r in (1, 2, 3):
         inside = 1 - np.exp(-(r**2) / 2)
         ax.add_patch(plt.Circle((0, 0), r, fill=False, ls="--", lw=1, color="0.3"))
-        ax.annotate(f"r={r}: {inside:.1%}", (r * 0.71, r * 0.71), xytext=(4, 4),
+        ax.annotate(f"r={r}: {np.mean(radius <= r):.1%} ({inside:.1%})", (r * 0.71, r * 0.71),
+                    xytext=(4, 4),
                     textcoords="offset points", fontsize=8, color="0.1",
                     bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.85))
     ax.set(xlim=(-limit, limit), ylim=(-limit, limit), xlabel="z[0]", ylabel="z[1]",
-           title=f"{n:,} samples from N(0, I) in 2-D", aspect="equal")
+           title=f"{n:,} samples from N(0, I) in 2-D\n"
+                 "share inside each circle (closed form in brackets)", aspect="equal")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
 
-def plot_loss_curves(history, metrics=("loss", "reconstruction_loss", "kl_loss")):
-    """Training and validation curves, one panel per metric, from ``history.history`` or a dict."""
+def plot_loss_curves(history, metrics=("loss", "reconstruction_loss", "kl_loss"), title=None):
+    """Training and validation curves, one panel per metric, from ``history.history`` or a dict
+    (e.g. a :class:`~vaetutor.training.TrainedRun`'s ``history``); ``title`` above them all."""
     logs = getattr(history, "history", history)
     missing = [m for m in metrics if m not in logs]
     if missing:
@@ -53,6 +58,8 @@ def plot_loss_curves(history, metrics=("loss", "reconstruction_loss", "kl_loss")
         ax.set(xlabel="epoch", ylabel="nats per image", title=metric)
         ax.grid(alpha=0.3)
         ax.legend()
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -217,13 +224,17 @@ def plot_decoder_manifold_grid(decoders, n=30, extent=3.0, ncols=4, title_format
     return fig
 
 
-def plot_metrics_against(values, metrics, xlabel, title=None, symlog_threshold=0.01):
+def plot_metrics_against(values, metrics, xlabel, title=None, symlog_threshold=0.01,
+                         log_y=()):
     """Line plot of several metrics against a swept setting, one axis per metric.
 
     ``values``: the settings (e.g. KL coefficients, 0 allowed: the x axis is symmetric-log with
     a linear range below ``symlog_threshold``); ``metrics``: ``{name: sequence}``, each as long as
-    ``values``.
+    ``values``; the metrics named in ``log_y`` get a logarithmic y axis (positive values only).
     """
+    unknown = sorted(set(log_y) - set(metrics))
+    if unknown:
+        raise ValueError(f"log_y names {unknown}, which are not among the metrics {list(metrics)}")
     values = np.asarray(values, dtype=float)
     for name, ys in metrics.items():
         if len(ys) != len(values):
@@ -232,7 +243,9 @@ def plot_metrics_against(values, metrics, xlabel, title=None, symlog_threshold=0
     for ax, (name, ys) in zip(axes[0], metrics.items()):
         ax.plot(values, ys, marker="o")
         ax.set_xscale("symlog", linthresh=symlog_threshold)
-        ax.set(xlabel=xlabel, title=name)
+        if name in log_y:
+            ax.set_yscale("log")
+        ax.set(xlabel=xlabel, title=name + (" (log scale)" if name in log_y else ""))
         ax.grid(alpha=0.3, which="both")
     if title:
         fig.suptitle(title)

@@ -1,61 +1,38 @@
-"""Training with snapshot pictures: how samples, codes and the decoded grid change over epochs."""
+"""Pictures of training: the model at epoch 0, at each snapshot epoch, and at the end."""
 
 from __future__ import annotations
-
-import re
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from .plots import figure_to_array, plot_training_snapshot
-from .seeding import seed_everything
-from .training import build_and_train
-
-_SNAPSHOT = re.compile(r"snapshot_(\d+)\.npy$")
 
 
-def load_snapshots(directory) -> dict[int, np.ndarray]:
-    """``{epoch: RGB frame (h, w, 3) uint8}`` of the snapshots saved in ``directory``, by epoch."""
-    found = {int(m.group(1)): p for p in Path(directory).glob("snapshot_*.npy")
-             if (m := _SNAPSHOT.search(p.name))}
-    return {epoch: np.load(found[epoch]) for epoch in sorted(found)}
+def snapshot_models(trained) -> dict:
+    """``{epoch: model}`` of a :class:`~vaetutor.training.TrainedRun` with snapshots.
 
-
-def train_with_snapshots(build_model, data, directory, *, learning_rate, epochs, batch_size, seed,
-                         snapshot_every, log_every=0):
-    """Train (or resume, or reload) a model with :func:`~vaetutor.training.build_and_train`,
-    saving a :func:`~vaetutor.plots.plot_training_snapshot` picture before training (epoch 0),
-    every ``snapshot_every`` epochs and after the last epoch.
-
-    ``data`` is an :class:`~vaetutor.data.ImageDataset`: the model trains on ``x_train``, is
-    validated on ``x_test`` after each epoch, and the snapshots show the test set. Each picture
-    is saved as ``snapshot_NNNN.npy`` next to the checkpoints, so a resumed run keeps the
-    pictures of the epochs before the interruption.
-
-    Returns ``(model, history, snapshots)`` with ``snapshots`` as :func:`load_snapshots` gives.
+    Epoch 0 is the untrained model (built again from the run's seed: the same initial weights
+    the run started from, unless it shares a saved start), the epochs of
+    ``run.snapshot_epochs()`` load the weights kept then, and the last epoch is the model itself.
     """
-    if not isinstance(snapshot_every, int) or snapshot_every < 1:
-        raise ValueError(f"snapshot_every must be a positive integer; got {snapshot_every!r}")
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    run = trained.run
+    first = np.zeros((1, 784) if run.flatten else (1, 28, 28, 1), "float32")
+    models = {0: run.build_model()}
+    for epoch in run.snapshot_epochs():
+        model = run.build_model()
+        model(first)
+        model.load_weights(trained.snapshot_file(epoch))
+        models[epoch] = model
+    models[run.epochs] = trained.model
+    return models
 
-    def snapshot(epoch, model, logs=None):
-        if epoch % snapshot_every and epoch != epochs:
-            return
+
+def snapshot_frames(trained, data) -> dict[int, np.ndarray]:
+    """``{epoch: RGB frame (h, w, 3) uint8}``: :func:`~vaetutor.plots.plot_training_snapshot`
+    of each of :func:`snapshot_models` on ``data``'s test set."""
+    frames = {}
+    for epoch, model in snapshot_models(trained).items():
         fig = plot_training_snapshot(model, data.x_test, data.y_test, data.class_names, epoch)
-        frame = figure_to_array(fig)
+        frames[epoch] = figure_to_array(fig)
         plt.close(fig)
-        partial = directory / f"snapshot_{epoch:04d}.partial.npy"
-        np.save(partial, frame)
-        partial.replace(directory / f"snapshot_{epoch:04d}.npy")
-
-    if not (directory / "snapshot_0000.npy").exists():
-        seed_everything(seed)
-        snapshot(0, build_model())
-    model, history = build_and_train(
-        build_model, data.x_train, directory=directory, learning_rate=learning_rate,
-        epochs=epochs, batch_size=batch_size, seed=seed, validation_data=(data.x_test,),
-        on_epoch_end=snapshot, log_every=log_every,
-    )
-    return model, history, load_snapshots(directory)
+    return frames

@@ -1,125 +1,30 @@
-"""Train one model per KL coefficient, all from the same start, resumably.
+"""The KL-coefficient sweep (notebook 03): one MLP VAE per coefficient c, and their results.
 
-The KL-coefficient sweep trains ``loss = reconstruction + c * KL`` for several ``c``. To make
-``c`` the only difference between runs, every run starts from the same initial weights (built
-once and saved) and the same sampling seed, and sees the same batches (the shuffling seed is
-reset before each run). Each finished run is saved (weights and history) before the next starts,
-so an interrupted sweep continues where it stopped and a re-run reuses the finished runs.
+Every run trains ``loss = reconstruction + c * KL`` from the same saved initial weights, with
+the same sampling seed and the same batches (:func:`~vaetutor.runs.kl_sweep_run`), so that c is
+the only difference between them.
 """
 
 from __future__ import annotations
 
-import json
-import time
-from dataclasses import dataclass
-from pathlib import Path
-
-import keras
 import numpy as np
 
-from ._files import check_or_write_settings, save_weights_atomically, write_json_atomically
-from .seeding import seed_everything
-from .training import EpochPrinter
+from .published import obtain_run
+from .runs import KL_WEIGHTS, kl_sweep_run
 
 
-@dataclass
-class SweepRun:
-    """One trained model of the sweep, with its per-epoch history and training time."""
+def kl_sweep(kl_weights=KL_WEIGHTS, *, data=None, retrain=None) -> dict:
+    """``{c: TrainedRun}``: the MLP VAE trained with ``loss = reconstruction + c * KL`` for each
+    ``c``, every run from the same saved start (:func:`~vaetutor.runs.kl_sweep_run`).
 
-    kl_weight: float
-    model: keras.Model
-    history: dict
-    seconds: float
-    reused: bool = False
-
-
-def run_file_stem(kl_weight: float) -> str:
-    """File name stem for a run, e.g. ``kl_0.02`` (``repr`` of the float keeps it exact)."""
-    return f"kl_{float(kl_weight)!r}"
-
-
-def kl_sweep(
-    build_model,
-    kl_weights,
-    x_train,
-    *,
-    directory,
-    epochs: int,
-    batch_size: int,
-    learning_rate: float,
-    seed: int,
-    validation_data=None,
-    retrain: bool = False,
-    log_every: int = 0,
-):
-    """Train ``build_model(kl_weight=c)`` for every ``c`` in ``kl_weights``; return the runs.
-
-    Args:
-        build_model: callable ``(kl_weight) -> compiled-free keras.Model`` (e.g. a partial of
-            ``build_mlp_vae`` with a fixed sampling ``seed``): called once per run.
-        directory: where the initial weights, each run's weights and history, and the sweep's
-            settings are kept. Created if missing.
-        retrain: train every run again, overwriting its saved weights (the initial weights and
-            settings are kept, so the runs still share their start).
-        log_every: print an epoch line every this many epochs (0: only one line per run).
-
-    Returns ``{c: SweepRun}`` in the order of ``kl_weights``. Prints one progress line per ``c``.
-
-    Raises ValueError if ``directory`` holds a sweep with different settings (it is never
-    overwritten silently: choose another directory or delete it).
+    Each run is published or trained by :func:`~vaetutor.published.obtain_run`, which prints
+    one line per ``c`` saying which.
     """
     kl_weights = [float(c) for c in kl_weights]
-    if len(set(kl_weights)) != len(kl_weights) or any(c < 0 for c in kl_weights):
-        raise ValueError(f"kl_weights must be distinct and >= 0; got {kl_weights}")
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    settings = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                    seed=seed, n_train=int(len(x_train)))
-    check_or_write_settings(directory, settings)
-
-    # The shared start: built once, saved, and loaded into every run.
-    initial_file = directory / "initial.weights.h5"
-    seed_everything(seed)
-    template = build_model(kl_weight=0.0)
-    template(x_train[:1])
-    if initial_file.exists():
-        template.load_weights(initial_file)
-    else:
-        save_weights_atomically(template, initial_file)
-    initial_weights = template.get_weights()
-
-    runs = {}
-    for c in kl_weights:
-        weights_file = directory / f"{run_file_stem(c)}.weights.h5"
-        history_file = directory / f"{run_file_stem(c)}.history.json"
-        seed_everything(seed)  # the same sampling-seed state for every run
-        model = build_model(kl_weight=c)
-        model(x_train[:1])
-        start = time.perf_counter()
-        if weights_file.exists() and history_file.exists() and not retrain:
-            model.load_weights(weights_file)
-            model.compile(optimizer=keras.optimizers.Adam(learning_rate))
-            record = json.loads(history_file.read_text())
-            run = SweepRun(c, model, record["history"], record["seconds"], reused=True)
-        else:
-            model.set_weights(initial_weights)
-            model.compile(optimizer=keras.optimizers.Adam(learning_rate))
-            seed_everything(seed)  # the same batch order for every run, whatever build_model did
-            callbacks = [EpochPrinter(every=log_every, prefix=f"  c={c:g} ")] if log_every else []
-            history = model.fit(x_train, epochs=epochs, batch_size=batch_size, shuffle=True,
-                                validation_data=validation_data, verbose=0, callbacks=callbacks)
-            seconds = time.perf_counter() - start
-            record = {"history": history.history, "seconds": seconds}
-            save_weights_atomically(model, weights_file)
-            write_json_atomically(record, history_file)
-            run = SweepRun(c, model, history.history, seconds)
-        last = {k: v[-1] for k, v in run.history.items()}
-        what = ("reused, trained" if run.reused else "trained") + f" in {run.seconds:.0f} s"
-        print(f"c = {c:<5g} {what:>24s}: loss {last['loss']:.2f}, "
-              f"reconstruction {last['reconstruction_loss']:.2f}, KL {last['kl_loss']:.2f}",
-              flush=True)
-        runs[c] = run
-    return runs
+    if len(set(kl_weights)) != len(kl_weights) or any(not c >= 0 for c in kl_weights):
+        raise ValueError(f"kl_weights must be distinct numbers >= 0; got {kl_weights}")
+    return {c: obtain_run(kl_sweep_run(c), data, retrain=retrain, log_every=0)
+            for c in kl_weights}
 
 
 def latent_spread(z) -> dict:
@@ -139,7 +44,7 @@ def latent_spread(z) -> dict:
 
 
 def evaluate_runs(runs, x_test, batch_size=1000):
-    """Test-set results of each run: one row (a dict) per ``c``, in the order of ``runs``.
+    """Test-set results of each ``{c: TrainedRun}``: one row (a dict) per ``c``, in order.
 
     Row keys: ``c``; ``reconstruction`` and ``kl`` (nats per image, means over the test set);
     ``loss`` = reconstruction + c * KL (what that run minimised); ``neg_elbo`` = reconstruction +
@@ -147,9 +52,10 @@ def evaluate_runs(runs, x_test, batch_size=1000):
     dimension) and ``rms_radius`` of the test codes ``z_mean``; and ``codes``, the codes.
     """
     rows = []
-    for c, run in runs.items():
-        metrics = run.model.evaluate(x_test, batch_size=batch_size, verbose=0, return_dict=True)
-        codes = run.model.encode(x_test, batch_size=batch_size)
+    for c, trained in runs.items():
+        model = trained.model
+        metrics = model.evaluate(x_test, batch_size=batch_size, verbose=0, return_dict=True)
+        codes = model.encode(x_test, batch_size=batch_size)
         spread = latent_spread(codes)
         rows.append({
             "c": c,

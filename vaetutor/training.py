@@ -1,16 +1,33 @@
-"""Training helpers: a one-line-per-epoch log, and resumable training with checkpoints."""
+"""The training engine: one way to train every model of the series, resumably.
+
+A named :class:`~vaetutor.runs.Run` is trained by :func:`train` in a folder of its own:
+
+- ``settings.json``: the run's settings; a folder holding another run's are refused;
+- ``epoch_NNNN.weights.h5`` (+ ``.seeds.json``): a checkpoint after every epoch (weights,
+  optimiser state, the sampling noise's seed state), the newest two kept; training resumes from
+  the newest complete one, and a damaged one is set aside (renamed ``.damaged``) for the one
+  before it;
+- ``history.json``: per-epoch metrics and seconds;
+- ``snapshot_NNNN.weights.h5`` every ``run.snapshot_every`` epochs, ``final.weights.h5`` at the
+  end (model weights only).
+
+Each epoch's batches come from :func:`epoch_order`, a function of ``(seed, epoch)`` only, so an
+interrupted and resumed run ends with the weights an uninterrupted one would have (on the same
+machine). :func:`vaetutor.published.obtain_run` puts published weights in front of this.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from ._files import check_or_write_settings, save_weights_atomically, write_json_atomically
+from ._files import check_or_write_settings, read_json, save_model_weights, write_json_atomically
 
 _SHORT = {"reconstruction_loss": "recon", "kl_loss": "kl", "mmd_loss": "mmd"}
 
@@ -48,16 +65,6 @@ class EpochPrinter(keras.callbacks.Callback):
         print(format_epoch_line(epoch + 1, epochs, seconds, logs or {}, self.prefix), flush=True)
 
 
-_CHECKPOINT = re.compile(r"epoch_(\d+)\.weights\.h5$")
-
-
-def latest_checkpoint(directory) -> tuple[int, Path | None]:
-    """``(epoch, path)`` of the newest complete checkpoint in ``directory``; ``(0, None)`` if none."""
-    found = [(int(m.group(1)), p) for p in Path(directory).glob("epoch_*.weights.h5")
-             if (m := _CHECKPOINT.search(p.name))]
-    return max(found) if found else (0, None)
-
-
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     """The shuffled order of ``n`` examples for ``epoch``: a function of ``(seed, epoch)`` only.
 
@@ -89,101 +96,199 @@ def _restore_seed_generator_states(model, states: list) -> None:
         variable.assign(np.asarray(value, dtype=variable.dtype))
 
 
-def train_with_checkpoints(
-    model,
-    x,
-    *,
-    epochs: int,
-    batch_size: int,
-    seed: int,
-    directory,
-    validation_data=None,
-    on_epoch_end=None,
-    keep: int = 2,
-    log_every: int = 1,
-    settings: dict | None = None,
-):
-    """Train a compiled ``model`` on ``x``, saving a checkpoint after every epoch; resume if any.
+_CHECKPOINT = re.compile(r"^epoch_(\d+)\.weights\.h5$")
+FINAL = "final.weights.h5"
+HISTORY = "history.json"
 
-    If ``directory`` holds checkpoints, the newest is loaded (weights, optimizer state and the
-    sampling seed's state) and training continues from the epoch after it; a finished run
-    returns at once. Each epoch shuffles with :func:`epoch_order`, so an interrupted and resumed
-    run ends with the same weights as an uninterrupted one (on the same machine). The ``keep``
-    newest checkpoints are kept, older ones deleted.
+
+@dataclass
+class TrainedRun:
+    """A trained model with its run, per-epoch history and where it came from.
+
+    ``history`` maps metric names to per-epoch lists (as ``keras.callbacks.History``);
+    ``epoch_seconds`` is the wall time of each epoch; ``source`` is ``"trained"`` (here, now),
+    ``"resumed"`` (here, continuing earlier checkpoints), ``"local"`` (finished here before) or
+    ``"published"``; ``info`` is the published run's manifest entry.
+    """
+
+    run: object
+    model: keras.Model
+    history: dict
+    epoch_seconds: list
+    source: str
+    directory: Path | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        """Total training time in seconds (the sum of the epochs' times)."""
+        return float(sum(self.epoch_seconds))
+
+    def snapshot_file(self, epoch: int) -> Path:
+        """The weights file kept at ``epoch`` (a multiple of ``run.snapshot_every``)."""
+        if epoch not in self.run.snapshot_epochs():
+            raise ValueError(f"run {self.run.name!r} keeps weights at epochs "
+                             f"{self.run.snapshot_epochs()}, not at {epoch!r}")
+        return self.directory / f"snapshot_{epoch:04d}.weights.h5"
+
+
+def latest_checkpoint(directory) -> tuple[int, Path | None]:
+    """``(epoch, path)`` of the newest checkpoint in ``directory``; ``(0, None)`` if none."""
+    found = [(int(m.group(1)), p) for p in Path(directory).glob("epoch_*.weights.h5")
+             if (m := _CHECKPOINT.match(p.name))]
+    return max(found) if found else (0, None)
+
+
+def readable_weights_file(path) -> str | None:
+    """``None`` if ``path`` is a complete HDF5 weights file, else why not (one line)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            f.visit(lambda name: f[name].shape if isinstance(f[name], h5py.Dataset) else None)
+    except Exception as err:  # noqa: BLE001 - h5py raises OSError, KeyError, RuntimeError...
+        return f"{type(err).__name__}: {err}"
+    return None
+
+
+def read_history(directory) -> tuple[dict, list]:
+    """``(metrics, epoch_seconds)`` recorded in ``directory/history.json`` (empty if none)."""
+    path = Path(directory) / HISTORY
+    if not path.exists():
+        return {}, []
+    record = read_json(path, what="a training history")
+    if not isinstance(record, dict) or not {"metrics", "epoch_seconds"} <= set(record):
+        raise ValueError(f"{path} is not a training history (expected the keys 'metrics' and "
+                         "'epoch_seconds'); delete it, and the checkpoints, to train again")
+    return record["metrics"], record["epoch_seconds"]
+
+
+def _resume(model, directory, x_first) -> int:
+    """Load the newest readable checkpoint of ``directory`` into ``model``; its epoch (0: none).
+
+    A checkpoint that cannot be read (a truncated file after a crash) is renamed
+    ``*.damaged`` — never deleted — and the one before it is used, with a printed note.
+    """
+    while True:
+        done, path = latest_checkpoint(directory)
+        if path is None:
+            return 0
+        problem = readable_weights_file(path)
+        if problem is None:
+            break
+        aside = path.with_name(path.name + ".damaged")
+        path.replace(aside)
+        print(f"checkpoint {path} cannot be read ({problem}); set aside as {aside.name}, "
+              "resuming from the one before it", flush=True)
+    model(x_first)
+    model.optimizer.build(model.trainable_variables)
+    model.load_weights(path)
+    seeds_file = path.with_name(path.name.replace(".weights.h5", ".seeds.json"))
+    _restore_seed_generator_states(model, read_json(seeds_file, what="seed-generator states"))
+    return done
+
+
+def load_shared_start(run, model, directory: Path, x_first) -> None:
+    """Runs that share ``run.start`` begin from the same weights, saved by the first of them."""
+    if run.start is None:
+        return
+    start_file = directory.parent / f"{run.start}.weights.h5"
+    model(x_first)
+    if start_file.exists():
+        problem = readable_weights_file(start_file)
+        if problem:
+            raise ValueError(f"the shared start {start_file} cannot be read ({problem}); "
+                             "delete it and every run that started from it to train afresh")
+        model.load_weights(start_file)
+    else:
+        save_model_weights(model, start_file)
+
+
+def compile_for_run(model, run) -> None:
+    """Compile ``model`` as ``run`` trains it: Adam with ``run.learning_rate``; a built model's
+    optimizer is built too (so that a model saved before any training reloads cleanly)."""
+    model.compile(optimizer=keras.optimizers.Adam(run.learning_rate))
+    if model.built:
+        model.optimizer.build(model.trainable_variables)
+
+
+def train(run, data=None, *, directory, log_every: int = 1, until_epoch: int | None = None,
+          on_epoch_end=None) -> TrainedRun:
+    """Train ``run`` in ``directory``, resuming from its checkpoints; return the trained run.
+
+    Builds the model (seeded by ``run.seed``), compiles it with Adam(``run.learning_rate``)
+    through the model's ``compile`` (with its speed-ups), and trains epoch by epoch on
+    ``data.x_train`` (``data`` defaults to ``run.load_data()``), with ``data.x_test`` as
+    validation data when ``run.validate``. A finished run in ``directory`` is loaded, not
+    trained again.
 
     Args:
-        on_epoch_end: optional ``f(epoch, model, logs)`` called after each epoch's checkpoint
-            (``epoch`` counts from 1), e.g. to draw snapshots.
-        log_every: print an epoch line every this many epochs (0: never).
-        settings: further settings to record with the run (learning rate, model name...): a
-            folder holding a run with other values is refused, never mixed or overwritten.
+        log_every: print an epoch line every this many epochs and after the last (0: never).
+        until_epoch: stop after this epoch (to train part of a run now, the rest later).
+        on_epoch_end: optional ``f(epoch, model, logs)`` after each epoch's checkpoint.
 
-    Returns the per-epoch history of the whole run, including epochs trained before a resume.
-    Raises ValueError if ``directory`` holds a run with other settings.
+    Raises ValueError if ``directory`` holds a run with other settings, or if ``data`` does not
+    have the run's number of training images.
     """
-    if getattr(model, "optimizer", None) is None:
-        raise ValueError("compile the model (with its optimizer) before training it")
-    if keep < 1:
-        raise ValueError(f"keep must be at least 1; got {keep}")
+    from .data import TRAIN_IMAGES, check_images
+
+    data = run.load_data() if data is None else data
+    expected = TRAIN_IMAGES if run.train_size is None else run.train_size
+    if len(data.x_train) != expected:
+        raise ValueError(f"run {run.name!r} trains on {expected} images; data.x_train has "
+                         f"{len(data.x_train)}: pass run.load_data(), or nothing")
+    x = check_images(data.x_train, name=f"{run.name}: x_train")
+    validation = (data.x_test,) if run.validate else None
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    check_or_write_settings(
-        directory, dict(batch_size=batch_size, seed=seed, n_train=len(x), **(settings or {})))
-    history_file = directory / "history.json"
-    history: dict = {}
-    done, path = latest_checkpoint(directory)
-    if path is not None:
+    check_or_write_settings(directory, run.settings())
+
+    model = run.build_model()
+    history, seconds = read_history(directory)
+    final = directory / FINAL
+    if final.exists() and len(seconds) == run.epochs:
         model(x[:1])
-        model.optimizer.build(model.trainable_variables)
-        model.load_weights(path)
-        seeds_file = path.with_name(path.name.replace(".weights.h5", ".seeds.json"))
-        _restore_seed_generator_states(model, json.loads(seeds_file.read_text()))
-        history = {k: v[:done] for k, v in json.loads(history_file.read_text()).items()}
-        if log_every:
-            print(f"resumed from {path.name}: {done} of {epochs} epochs done", flush=True)
-    for epoch in range(done, epochs):
+        model.load_weights(final)
+        compile_for_run(model, run)
+        return TrainedRun(run, model, history, seconds, "local", directory)
+    load_shared_start(run, model, directory, x[:1])
+    compile_for_run(model, run)
+
+    done = _resume(model, directory, x[:1])
+    history = {k: v[:done] for k, v in history.items()}
+    seconds = seconds[:done]
+    if done and log_every:
+        print(f"{run.name}: resumed after epoch {done} of {run.epochs}", flush=True)
+    last = run.epochs if until_epoch is None else min(run.epochs, until_epoch)
+    for epoch in range(done, last):
         start = time.perf_counter()
-        order = epoch_order(len(x), seed, epoch)
-        result = model.fit(x[order], batch_size=batch_size, epochs=epoch + 1, initial_epoch=epoch,
-                           shuffle=False, validation_data=validation_data, verbose=0)
+        order = epoch_order(len(x), run.seed, epoch)
+        result = model.fit(x[order], batch_size=run.batch_size, epochs=epoch + 1,
+                           initial_epoch=epoch, shuffle=False, validation_data=validation,
+                           verbose=0)
         logs = {k: float(v[-1]) for k, v in result.history.items()}
         for k, v in logs.items():
             history.setdefault(k, []).append(v)
+        seconds.append(time.perf_counter() - start)
         # seeds and history first: a weights file present means its checkpoint is complete
         stem = directory / f"epoch_{epoch + 1:04d}"
         write_json_atomically(_seed_generator_states(model), Path(f"{stem}.seeds.json"))
-        write_json_atomically(history, history_file)
-        save_weights_atomically(model, Path(f"{stem}.weights.h5"))
-        for _, old in sorted((int(_CHECKPOINT.search(p.name).group(1)), p)
-                             for p in directory.glob("epoch_*.weights.h5"))[:-keep]:
+        write_json_atomically({"metrics": history, "epoch_seconds": seconds},
+                              directory / HISTORY)
+        save_model_weights(model, Path(f"{stem}.weights.h5"), with_optimizer=True)
+        if epoch + 1 in run.snapshot_epochs():
+            save_model_weights(model, directory / f"snapshot_{epoch + 1:04d}.weights.h5")
+        for _, old in sorted((int(m.group(1)), p) for p in directory.glob("epoch_*.weights.h5")
+                             if (m := _CHECKPOINT.match(p.name)))[:-2]:
             old.unlink()
             old.with_name(old.name.replace(".weights.h5", ".seeds.json")).unlink(missing_ok=True)
-        if log_every and ((epoch + 1) % log_every == 0 or epoch + 1 == epochs):
-            print(format_epoch_line(epoch + 1, epochs, time.perf_counter() - start, logs),
-                  flush=True)
+        if log_every and ((epoch + 1) % log_every == 0 or epoch + 1 == run.epochs):
+            print(format_epoch_line(epoch + 1, run.epochs, seconds[-1], logs), flush=True)
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, model, logs)
-    return history
-
-
-def build_and_train(build_model, x, *, directory, learning_rate, epochs, batch_size, seed,
-                    validation_data=None, on_epoch_end=None, log_every=1):
-    """Seed, build, compile (Adam) and :func:`train_with_checkpoints`; return ``(model, history)``.
-
-    Calling it again with the same ``directory`` resumes the run, or returns the finished model
-    at once — which is how one notebook reuses a model another notebook trained.
-    """
-    from .seeding import seed_everything
-
-    seed_everything(seed)
-    model = build_model()
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
-    history = train_with_checkpoints(
-        model, x, epochs=epochs, batch_size=batch_size, seed=seed, directory=directory,
-        validation_data=validation_data, on_epoch_end=on_epoch_end, log_every=log_every,
-        settings=dict(model=model.name, learning_rate=learning_rate),
-    )
-    return model, history
+    if last == run.epochs:
+        save_model_weights(model, final)
+    return TrainedRun(run, model, history, seconds, "resumed" if done else "trained", directory)
 
 
 def format_history(history: dict, every: int = 1) -> str:

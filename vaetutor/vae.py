@@ -1,4 +1,11 @@
-"""The variational autoencoder as a Keras model: loss = reconstruction + kl_weight * KL."""
+"""Variational autoencoders with a diagonal-Gaussian encoder and a Bernoulli (logits) decoder.
+
+:class:`GaussianVAE` holds what they share (the encoder's two heads, the reparameterised sample,
+the decoder's logits); the two models differ only in how they estimate the loss:
+
+- :class:`VAE`: reconstruction + ``kl_weight`` * KL, the KL in closed form (notebooks 02, 03);
+- :class:`MonteCarloVAE`: the single-sample Monte-Carlo estimate of the whole ELBO (notebook 04).
+"""
 
 from __future__ import annotations
 
@@ -11,53 +18,35 @@ from .layers import Sampling
 from .losses import bernoulli_log_likelihood, kl_to_standard_normal, monte_carlo_elbo_terms
 
 
-@keras.saving.register_keras_serializable(package="vaetutor")
-class VAE(ImageAutoencoder):
-    """A VAE with a diagonal-Gaussian encoder and a Bernoulli (logits) decoder.
+def check_weight(value, name: str) -> float:
+    """``value`` as a float if it is a finite number >= 0, else a ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number >= 0 (for example 1.0); "
+                         f"got {value!r} of type {type(value).__name__}")
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+    return float(value)
 
-    ``encoder(x) -> [z_mean, z_log_var]``, each ``(batch, latent_dim)``;
-    ``decoder(z) -> logits`` with the shape of ``x``. Per example (nats per image):
 
-        reconstruction_loss = -log p(x|z) = sum over pixels of the binary cross-entropy
-        kl_loss             = KL(q(z|x) || N(0, I))  (analytic)
-        loss                = reconstruction_loss + kl_weight * kl_loss
+class GaussianVAE(ImageAutoencoder):
+    """Encoder ``x -> [z_mean, z_log_var]``, a reparameterised sample ``z``, decoder ``z -> logits``.
 
-    and the optimiser minimises the batch mean of ``loss`` (the negative ELBO when
-    ``kl_weight == 1``; a beta-VAE otherwise). ``fit`` and ``evaluate`` report ``loss``,
-    ``reconstruction_loss`` and ``kl_loss`` as means over examples.
-
-    The loss lives in ``compute_loss`` rather than a backend-specific ``train_step``, so the
-    model trains with the stock ``fit`` on the TensorFlow, JAX and PyTorch backends.
+    ``encoder(x)`` gives ``z_mean`` and ``z_log_var``, each ``(batch, latent_dim)``, of
+    ``q(z|x) = N(z_mean, diag(exp(z_log_var)))``; ``z = z_mean + exp(z_log_var / 2) * eps``
+    (:class:`~vaetutor.layers.Sampling`, seeded by ``seed``); ``decoder(z)`` gives one logit per
+    pixel, with the shape of ``x``, for ``p(x|z) = prod Bernoulli(sigmoid(logits))``.
+    Subclasses define ``loss_terms``.
     """
 
-    def __init__(self, encoder, decoder, kl_weight=1.0, seed=None, **kwargs):
+    def __init__(self, encoder, decoder, seed=None, **kwargs):
         super().__init__(encoder, decoder, seed=seed, **kwargs)
-        if not np.isfinite(kl_weight) or kl_weight < 0:
-            raise ValueError(f"kl_weight must be a finite number >= 0; got {kl_weight!r}")
-        self.kl_weight = float(kl_weight)
         self.sampling = Sampling(seed=seed, name="sampling")
-        self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
-        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
 
     def call(self, x, training=False):
         z_mean, z_log_var = self.encoder(x, training=training)
         z = self.sampling([z_mean, z_log_var])
         logits = self.decoder(z, training=training)
         return {"z_mean": z_mean, "z_log_var": z_log_var, "z": z, "logits": logits}
-
-    def loss_terms(self, x, outputs):
-        """Per-example ``(reconstruction_loss, kl_loss)``, each of shape ``(batch,)``."""
-        reconstruction = -bernoulli_log_likelihood(x, outputs["logits"])
-        kl = kl_to_standard_normal(outputs["z_mean"], outputs["z_log_var"])
-        return reconstruction, kl
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        if y_pred is None:
-            y_pred = self(x, training=training)
-        reconstruction, kl = self.loss_terms(x, y_pred)
-        self.reconstruction_loss_tracker.update_state(reconstruction)
-        self.kl_loss_tracker.update_state(kl)
-        return ops.mean(reconstruction + self.kl_weight * kl)
 
     def code_of(self, x):
         """The encoder's mean ``z_mean``: the deterministic code of ``x``."""
@@ -67,52 +56,57 @@ class VAE(ImageAutoencoder):
         """Pixel probabilities ``sigmoid(decoder(z))``."""
         return ops.sigmoid(self.decoder(z, training=False))
 
+
+@keras.saving.register_keras_serializable(package="vaetutor")
+class VAE(GaussianVAE):
+    """The VAE of the MLP-VAE article: loss = reconstruction + ``kl_weight`` * KL, per example.
+
+        reconstruction_loss = -log p(x|z) = sum over pixels of the binary cross-entropy
+        kl_loss             = KL(q(z|x) || N(0, I))  (closed form)
+        loss                = reconstruction_loss + kl_weight * kl_loss
+
+    The optimiser minimises the batch mean of ``loss``: the negative ELBO when
+    ``kl_weight == 1``, a beta-VAE otherwise. The loss lives in ``loss_terms`` (through the
+    shared ``compute_loss``) rather than in a backend-specific ``train_step``, so the model
+    trains with the stock ``fit`` on the TensorFlow, JAX and PyTorch backends.
+    """
+
+    TERMS = ("reconstruction_loss", "kl_loss")
+
+    def __init__(self, encoder, decoder, kl_weight=1.0, seed=None, **kwargs):
+        super().__init__(encoder, decoder, seed=seed, **kwargs)
+        self.kl_weight = check_weight(kl_weight, "kl_weight")
+
+    def loss_terms(self, x, outputs):
+        """Per-example ``reconstruction_loss``, ``kl_loss`` and ``loss``, each ``(batch,)``."""
+        reconstruction = -bernoulli_log_likelihood(x, outputs["logits"])
+        kl = kl_to_standard_normal(outputs["z_mean"], outputs["z_log_var"])
+        return {"reconstruction_loss": reconstruction, "kl_loss": kl,
+                "loss": reconstruction + self.kl_weight * kl}
+
     def get_config(self):
         return {**super().get_config(), "kl_weight": self.kl_weight}
 
 
 @keras.saving.register_keras_serializable(package="vaetutor")
-class MonteCarloVAE(VAE):
-    """A VAE trained with the single-sample Monte-Carlo estimate of the whole ELBO.
+class MonteCarloVAE(GaussianVAE):
+    """The VAE of the Fashion-MNIST article: the single-sample Monte-Carlo ELBO, per example.
 
-    Per example, with one reparameterised sample z ~ q(z|x):
+    With one reparameterised sample z ~ q(z|x):
 
-        loss = -(log p(x|z) + log p(z) - log q(z|x))
+        log_px_z = log p(x|z)    (sum over pixels)
+        log_pz   = log N(z; 0, I)                     (sum over latent dimensions)
+        log_qz_x = log N(z; z_mean, exp(z_log_var))   (sum over latent dimensions)
+        loss     = -(log_px_z + log_pz - log_qz_x)
 
-    whose expectation over z is reconstruction + KL, the analytic loss of :class:`VAE` (the KL
-    is estimated by ``log q(z|x) - log p(z)`` instead of computed in closed form). Metrics, as
-    means over examples: ``loss``, ``log_px_z``, ``log_pz``, ``log_qz_x``. ``kl_weight`` is fixed
-    at 1 (the estimator is of the ELBO itself).
+    whose expectation over z is the analytic loss of :class:`VAE` with ``kl_weight = 1``
+    (``log_qz_x - log_pz`` is a one-draw estimate of the KL).
     """
 
-    def __init__(self, encoder, decoder, seed=None, **kwargs):
-        kwargs.pop("kl_weight", None)
-        super().__init__(encoder, decoder, kl_weight=1.0, seed=seed, **kwargs)
-        self.log_px_z_tracker = keras.metrics.Mean(name="log_px_z")
-        self.log_pz_tracker = keras.metrics.Mean(name="log_pz")
-        self.log_qz_x_tracker = keras.metrics.Mean(name="log_qz_x")
+    TERMS = ("log_px_z", "log_pz", "log_qz_x")
 
-    def elbo_terms(self, x, outputs):
-        """Per-example ``{"log_px_z", "log_pz", "log_qz_x"}``, each of shape ``(batch,)``."""
-        return monte_carlo_elbo_terms(x, outputs["logits"], outputs["z"], outputs["z_mean"],
-                                      outputs["z_log_var"])
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        if y_pred is None:
-            y_pred = self(x, training=training)
-        terms = self.elbo_terms(x, y_pred)
-        self.log_px_z_tracker.update_state(terms["log_px_z"])
-        self.log_pz_tracker.update_state(terms["log_pz"])
-        self.log_qz_x_tracker.update_state(terms["log_qz_x"])
-        return -ops.mean(terms["log_px_z"] + terms["log_pz"] - terms["log_qz_x"])
-
-    @property
-    def metrics(self):
-        # only the Monte-Carlo terms: the analytic trackers of the parent are never updated here
-        return [m for m in super().metrics
-                if m not in (self.reconstruction_loss_tracker, self.kl_loss_tracker)]
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("kl_weight")
-        return config
+    def loss_terms(self, x, outputs):
+        """Per-example ``log_px_z``, ``log_pz``, ``log_qz_x`` and ``loss``, each ``(batch,)``."""
+        terms = monte_carlo_elbo_terms(x, outputs["logits"], outputs["z"], outputs["z_mean"],
+                                       outputs["z_log_var"])
+        return {**terms, "loss": -(terms["log_px_z"] + terms["log_pz"] - terms["log_qz_x"])}
