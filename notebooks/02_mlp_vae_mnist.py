@@ -322,9 +322,59 @@ print("saved and reloaded: identical codes")
 #   $[-3, 3]^2$ square decodes to plausible digits.
 #
 # ## Exercises
-# 1. Retrain with `latent_dim=8` and compare the held-out loss split. (Plot the first two
-#    coordinates, or project with PCA.)
-# 2. Evaluate the test loss with `kl_weight=0` but the trained model. Which term did the KL
-#    cost you?
-# 3. Replace the linear grid by codes sampled from N(0, I). What fraction of samples look like
-#    digits?
+#
+# The graded versions of this chapter's key steps (write the sampling step and the KL yourself,
+# then train with them) are in the companion notebook `exercises/02_mlp_vae_exercises.ipynb`.
+#
+# 1. Retrain with `latent_dim=8` (`dataclasses.replace(run, name="mlp_vae_8d",
+#    model_args=dict(latent_dim=8, seed=42))`, then `obtain_run`) and compare the held-out loss
+#    split with the table above.
+#
+#    <details><summary>Hint</summary>
+#
+#    Only the codes' size changes; `vae.evaluate(x_test, ...)` gives the same three numbers. To
+#    draw an 8-D latent space, plot two coordinates or project the codes with PCA.
+#    </details>
+#
+#    <details><summary>Answer</summary>
+#
+#    The reconstruction term falls and the KL rises: with more dimensions the code can carry more
+#    about each digit, which costs more KL but saves more reconstruction, so the negative ELBO
+#    falls.
+#    </details>
+#
+# 2. Evaluate the test loss of the trained model with `kl_weight=0`
+#    (`vae.kl_weight = 0.0; vae.compile(...)`). Which term did the KL cost you?
+#
+#    <details><summary>Hint</summary>
+#
+#    `kl_weight` only changes which sum is minimised during training; `evaluate` still reports
+#    both terms.
+#    </details>
+#
+#    <details><summary>Answer</summary>
+#
+#    The reported `loss` becomes the reconstruction term alone (about 144.5 nats here), while
+#    `reconstruction_loss` and `kl_loss` do not change: the weights are the same. The KL of about
+#    6 nats is the price the model paid, during training, to keep its codes near the prior — the
+#    model trained with `kl_weight=0` in notebook 03 reconstructs better but has codes that the
+#    prior cannot reach.
+#    </details>
+#
+# 3. Replace the linear grid by codes sampled from N(0, I) (`vae.decode(np.random.default_rng(0)
+#    .standard_normal((100, 2)))`). What fraction of the samples look like digits?
+#
+#    <details><summary>Hint</summary>
+#
+#    Compare where the samples land with the scatter of the test codes: how much of N(0, I)'s
+#    mass falls between the clusters?
+#    </details>
+#
+#    <details><summary>Answer</summary>
+#
+#    The quantile-spaced grid above is a preview: it decodes codes spread as N(0, I) spreads
+#    them. Most cells hold digits, because the KL term has packed the codes into the region where
+#    the prior has its mass; codes that land between two clusters decode to blends of the two
+#    (a 4 turning into a 9, say). Counting "looks like a digit" by eye is subjective: a
+#    classifier trained on real digits gives a number instead.
+#    </details>

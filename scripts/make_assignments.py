@@ -69,26 +69,34 @@ def build_course(course: Path, names: list[str] | None = None) -> dict[str, Path
     """Lay out the course directory and generate the student versions.
 
     Returns ``{assignment name: student notebook}``. An existing course directory is reused:
-    its source/ and release/ folders of these assignments are replaced, its gradebook kept.
+    the source/ and release/ folders of these assignments are replaced (all of source/ and
+    release/ when every assignment is built), its gradebook and submissions are kept.
     """
     available = assignments()
     names = names or list(available)
     unknown = sorted(set(names) - set(available))
     if unknown:
         raise SystemExit(f"unknown assignment(s) {unknown}; available: {sorted(available)}")
+    everything = set(names) == set(available)
     course.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(EXERCISES / "nbgrader_config.py", course / "nbgrader_config.py")
-    released = {}
+    for folder in ("source", "release"):
+        for name in ([""] if everything else names):
+            shutil.rmtree(course / folder / name, ignore_errors=True)
     for name in names:
         source = course / "source" / name
-        shutil.rmtree(source, ignore_errors=True)
-        shutil.rmtree(course / "release" / name, ignore_errors=True)
         source.mkdir(parents=True)
         shutil.copyfile(available[name], source / available[name].name)
         for filename, text in extra_files(name).items():
             (source / filename).write_text(text, encoding="utf-8")
-        nbgrader(course, "generate_assignment", name, "--force", "--log-level=WARN")
+    # One nbgrader call for all assignments when building them all (it starts once).
+    for pattern in (["*"] if everything else names):
+        nbgrader(course, "generate_assignment", pattern, "--force", "--log-level=WARN")
+    released = {}
+    for name in names:
         released[name] = course / "release" / name / available[name].name
+        if not released[name].is_file():
+            raise SystemExit(f"nbgrader wrote no student version {released[name]}")
         print(f"{name}: student version {released[name].relative_to(course.parent)}")
     return released
 

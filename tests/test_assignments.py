@@ -179,9 +179,9 @@ def graded(course):
         _submit(course, name, REFERENCE)
     for mistake in MISTAKES:
         _submit(course, mistake.assignment, mistake.student, mistake)
-    for name in names:  # one autograde call per assignment grades all its submissions
-        _nbgrader(course, "autograde", name, "--force", "--log-level=WARN")
-        _nbgrader(course, "generate_feedback", name, "--force", "--log-level=WARN")
+    # One autograde call grades every submission of every assignment; the same for feedback.
+    _nbgrader(course, "autograde", "*", "--force", "--log-level=WARN")
+    _nbgrader(course, "generate_feedback", "*", "--force", "--log-level=WARN")
     scores = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "vaetutor") as gb:
         for name in names:

@@ -116,3 +116,41 @@ def test_check_images_explains_what_is_wrong(x, layout, message):
 def test_check_images_accepts_valid_batches():
     x = check_images(np.linspace(0, 1, 2 * 784).reshape(2, 784), layout="flat")
     assert x.dtype == np.float32 and x.shape == (2, 784)
+
+
+def test_a_damaged_file_in_the_keras_cache_is_reported_as_damaged(tmp_path, monkeypatch):
+    """A truncated mnist.npz (an interrupted copy) is named as damaged, not as missing."""
+    import urllib.error
+
+    import keras.src.backend.config
+    import keras.src.utils.file_utils
+
+    from vaetutor.data import DatasetUnavailableError, keras_cache_dir
+
+    good = os.path.join(os.environ.get("KERAS_HOME", "/root/keras_home"), "datasets", "mnist.npz")
+    if not os.path.exists(good):
+        pytest.skip(f"needs MNIST in the Keras cache ({good})")
+    monkeypatch.setattr(keras.src.backend.config, "_KERAS_DIR", str(tmp_path))
+    assert keras_cache_dir() == os.path.join(str(tmp_path), "datasets")
+    damaged = tmp_path / "datasets" / "mnist.npz"
+    damaged.parent.mkdir()
+    with open(good, "rb") as f:
+        damaged.write_bytes(f.read(1_000_000))
+
+    def offline(url, *args, **kwargs):
+        raise urllib.error.URLError("no network in this test")
+
+    monkeypatch.setattr(keras.src.utils.file_utils, "urlretrieve", offline)
+    with pytest.raises(DatasetUnavailableError) as err:
+        load_mnist()
+    message = str(err.value)
+    assert "in the Keras cache but cannot be read" in message
+    assert str(damaged) in message and "damaged or truncated" in message
+    assert "not in the Keras cache" not in message
+
+
+@pytest.mark.parametrize("x, layout", [(np.zeros((0, 784)), "flat"),
+                                       (np.zeros((0, 28, 28, 1)), "image")])
+def test_check_images_rejects_an_empty_batch(x, layout):
+    with pytest.raises(ValueError, match="holds no images"):
+        check_images(x, layout=layout)

@@ -47,5 +47,8 @@ def test_runtime_dependencies_are_tensorflow_keras3_numpy_matplotlib():
     specs = as_specs(pyproject()["dependencies"])
     assert set(specs) == {"tensorflow", "keras", "numpy", "matplotlib"}
     assert specs["keras"].contains("3.2.0") and not specs["keras"].contains("2.15.0")
-    gpu = as_specs(pyproject()["optional-dependencies"]["gpu"])
-    assert set(gpu) == {"tensorflow"}
+    extras = pyproject()["optional-dependencies"]
+    gpu = as_specs(extras["gpu"])
+    assert set(gpu) == {"tensorflow", "jax", "torch"}  # the CUDA builds of the three backends
+    assert gpu["tensorflow"] == specs["tensorflow"]
+    assert set(as_specs(extras["jax"])) == {"jax"} and set(as_specs(extras["torch"])) == {"torch"}

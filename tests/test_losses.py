@@ -10,8 +10,12 @@ from keras import ops
 from vaetutor.losses import (
     bernoulli_log_likelihood,
     binary_cross_entropy_sum,
+    gaussian_kernel_matrix,
     gaussian_log_density,
     kl_to_standard_normal,
+    maximum_mean_discrepancy,
+    monte_carlo_elbo_terms,
+    squared_error_per_pixel,
 )
 
 
@@ -102,3 +106,43 @@ def test_reconstruction_terms_return_one_value_per_example(shape):
                                np.full(6, -784 * math.log(2)), rtol=1e-6)
     np.testing.assert_allclose(np_(binary_cross_entropy_sum(x, np.full(shape, 0.5, "float32"))),
                                np.full(6, 784 * math.log(2)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("function, a, b, names", [
+    (kl_to_standard_normal, (4, 2), (4, 3), ("z_mean", "z_log_var")),
+    (bernoulli_log_likelihood, (4, 784), (4, 28, 28, 1), ("x", "logits")),
+    (binary_cross_entropy_sum, (4, 784), (3, 784), ("x", "probabilities")),
+    (squared_error_per_pixel, (4, 28, 28, 1), (4, 784), ("x", "x_reconstructed")),
+    (lambda z, mean: gaussian_log_density(z, mean, 0.0), (4, 2), (4, 3), ("z", "mean")),
+    (lambda z, log_var: gaussian_log_density(z, 0.0, log_var), (4, 2), (2, 2), ("z", "log_var")),
+    (gaussian_kernel_matrix, (4, 2), (5, 3), ("x", "y")),
+    (maximum_mean_discrepancy, (4, 2), (5, 3), ("x", "y")),
+], ids=["kl", "bernoulli", "bce", "squared_error", "density_mean", "density_log_var", "kernel",
+        "mmd"])
+def test_arguments_of_different_shapes_are_named_in_the_error(function, a, b, names):
+    with pytest.raises(ValueError) as err:
+        function(np.zeros(a, "float32"), np.full(b, 0.5, "float32"))
+    message = str(err.value)
+    for name, shape in zip(names, (a, b)):
+        assert f"{name} {shape}" in message, message
+
+
+def test_monte_carlo_terms_name_the_arguments_that_disagree():
+    x = np.zeros((4, 784), "float32")
+    with pytest.raises(ValueError, match=r"got z \(4, 2\) and mean \(4, 3\)"):
+        monte_carlo_elbo_terms(x, x, np.zeros((4, 2), "float32"), np.zeros((4, 3), "float32"),
+                               np.zeros((4, 3), "float32"))
+
+
+def test_codes_must_be_a_batch_of_vectors():
+    with pytest.raises(ValueError, match=r"x must have shape \(n, d\).*got \(4, 2, 1\)"):
+        gaussian_kernel_matrix(np.zeros((4, 2, 1), "float32"), np.zeros((4, 2), "float32"))
+
+
+def test_squared_error_per_pixel_is_the_mean_over_each_images_pixels():
+    x = np.zeros((2, 28, 28, 1), "float32")
+    x_reconstructed = np.zeros_like(x)
+    x_reconstructed[0, :14] = 0.5  # half the pixels off by 0.5: mean 0.125
+    x_reconstructed[1, 0, 0] = 1.0  # one pixel off by 1: mean 1/784
+    np.testing.assert_allclose(np_(squared_error_per_pixel(x, x_reconstructed)),
+                               [0.125, 1 / 784], rtol=1e-6)

@@ -49,6 +49,86 @@ def test_mmd_is_near_zero_for_one_distribution_and_grows_with_the_distance():
     assert same < shifted[0] and all(a < b for a, b in zip(shifted, shifted[1:])), shifted
 
 
+def numpy_mmd(a, b):
+    """The InfoVAE MMD in float64: k(x, y) = exp(-mean_d((x - y)^2) / d), every pair counted,
+    the diagonal included."""
+    a, b = np.asarray(a, "float64"), np.asarray(b, "float64")
+    d = a.shape[1]
+
+    def mean_kernel(p, q):
+        return np.mean(np.exp(-np.mean((p[:, None, :] - q[None, :, :]) ** 2, -1) / d))
+
+    return mean_kernel(a, a) + mean_kernel(b, b) - 2 * mean_kernel(a, b)
+
+
+@pytest.fixture
+def prior_draws(monkeypatch):
+    """Records every ``keras.random.normal`` draw (the MMD-VAE's prior samples) as NumPy."""
+    draws = []
+    normal = keras.random.normal
+
+    def recording_normal(*args, **kwargs):
+        sample = normal(*args, **kwargs)
+        draws.append(ops.convert_to_numpy(sample).astype("float64"))
+        return sample
+
+    monkeypatch.setattr(keras.random, "normal", recording_normal)
+    return draws
+
+
+@pytest.mark.parametrize("mmd_weight", [0.0, 1.0, 3.0])
+def test_mmd_vae_loss_is_mean_squared_error_plus_weighted_mmd(mmd_vae_factory, prior_draws,
+                                                              mmd_weight):
+    model = mmd_vae_factory(mmd_weight=mmd_weight)
+    x = (np.random.default_rng(0).uniform(size=(64, 784)) ** 4).astype("float32")
+    outputs = model(x)
+    terms = {k: ops.convert_to_numpy(v).astype("float64")
+             for k, v in model.loss_terms(x, outputs).items()}
+    (prior,) = prior_draws
+    z = ops.convert_to_numpy(outputs["z"]).astype("float64")
+    assert prior.shape == z.shape
+    reconstruction = np.mean((x - ops.convert_to_numpy(outputs["x_reconstructed"])) ** 2, axis=1)
+    mmd = numpy_mmd(z, prior)
+    assert mmd > 0.3  # codes around (3, -3): far from the prior, so the weight shows
+    np.testing.assert_allclose(terms["reconstruction_loss"], reconstruction, rtol=1e-5)
+    np.testing.assert_allclose(terms["mmd_loss"], np.full(64, mmd), rtol=1e-4)
+    np.testing.assert_allclose(terms["loss"], reconstruction + mmd_weight * mmd, rtol=1e-4)
+    loss = float(ops.convert_to_numpy(model.compute_loss(x=x, y_pred=outputs)))
+    np.testing.assert_allclose(loss, reconstruction.mean() + mmd_weight * numpy_mmd(
+        z, prior_draws[1]), rtol=1e-4)
+
+
+def test_mmd_vae_draws_its_prior_samples_from_a_standard_normal(mmd_vae_factory, prior_draws):
+    model = mmd_vae_factory()
+    x = np.zeros((4000, 784), "float32")
+    outputs = model(x)
+    model.loss_terms(x, outputs)
+    model.loss_terms(x, outputs)
+    first, second = prior_draws
+    assert first.shape == (4000, 2)
+    np.testing.assert_allclose(first.mean(0), 0.0, atol=4 / np.sqrt(4000))
+    np.testing.assert_allclose(first.std(0), 1.0, rtol=0.05)
+    assert not np.array_equal(first, second)  # fresh samples each batch
+
+
+def test_mmd_vae_with_the_same_seed_draws_the_same_prior_samples(mmd_vae_factory, prior_draws):
+    x = np.zeros((10, 784), "float32")
+    for _ in range(2):
+        model = mmd_vae_factory(seed=4)
+        model.loss_terms(x, model(x))
+    np.testing.assert_array_equal(prior_draws[0], prior_draws[1])
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("1", "mmd_weight must be a number >= 0 .* got '1' of type str"),
+    (-1, "mmd_weight must be a finite number >= 0; got -1"),
+    (float("nan"), "mmd_weight must be a finite number >= 0"),
+])
+def test_an_mmd_weight_that_is_not_a_number_at_least_0_is_rejected(mmd_vae_factory, bad, message):
+    with pytest.raises(ValueError, match=message):
+        mmd_vae_factory(mmd_weight=bad)
+
+
 def test_code_encoder_returns_one_code_per_image():
     z = build_conv_encoder(latent_dim=3, gaussian=False)(np.zeros((2, 28, 28, 1), "float32"))
     assert z.shape == (2, 3)
@@ -60,7 +140,7 @@ def test_mmd_vae_trains_reports_both_terms_and_reloads(tmp_path):
     model = build_conv_mmd_vae(seed=0)
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     before = model.evaluate(x, batch_size=128, verbose=0, return_dict=True)
-    history = model.fit(x, batch_size=32, epochs=5, verbose=0)
+    history = model.fit(x, batch_size=32, epochs=3, verbose=0)
     assert set(history.history) == {"loss", "reconstruction_loss", "mmd_loss"}
     after = model.evaluate(x, batch_size=128, verbose=0, return_dict=True)
     assert after["loss"] < before["loss"]
@@ -70,5 +150,3 @@ def test_mmd_vae_trains_reports_both_terms_and_reloads(tmp_path):
     loaded = keras.models.load_model(tmp_path / "mmd.keras")
     assert type(loaded).__name__ == "MMDVAE"
     np.testing.assert_array_equal(loaded.encode(x), model.encode(x))
-    with pytest.raises(ValueError, match="mmd_weight"):
-        build_conv_mmd_vae().__class__(model.encoder, model.decoder, mmd_weight=-1)

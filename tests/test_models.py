@@ -1,4 +1,5 @@
-"""Sampling layer, MLP encoder/decoder, and the VAE model's loss, training and saving."""
+"""Sampling layer, MLP encoder/decoder, the VAE's loss against NumPy, and what every model
+shares (compile's speed-ups, input checks, training and saving)."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,6 @@ import keras
 from keras import ops
 
 from vaetutor.layers import Sampling
-from vaetutor.losses import bernoulli_log_likelihood, kl_to_standard_normal
 from vaetutor.mlp import build_mlp_decoder, build_mlp_encoder, build_mlp_vae
 from vaetutor.seeding import seed_everything
 
@@ -58,26 +58,75 @@ def test_mlp_sizes_are_configurable():
         build_mlp_encoder(latent_dim=0)
 
 
-def test_compute_loss_is_reconstruction_plus_weighted_kl():
-    rng = np.random.default_rng(0)
-    x = (rng.uniform(size=(5, 784)) > 0.5).astype("float32")
-    y_pred = {
-        "z_mean": rng.normal(size=(5, 2)).astype("float32"),
-        "z_log_var": rng.normal(size=(5, 2)).astype("float32"),
-        "z": np.zeros((5, 2), "float32"),
-        "logits": rng.normal(size=(5, 784)).astype("float32"),
-    }
-    recon = -ops.convert_to_numpy(bernoulli_log_likelihood(x, y_pred["logits"]))
-    kl = ops.convert_to_numpy(kl_to_standard_normal(y_pred["z_mean"], y_pred["z_log_var"]))
-    for c in (0.0, 1.0, 20.0):
-        vae = build_mlp_vae(kl_weight=c)
-        loss = float(ops.convert_to_numpy(vae.compute_loss(x=x, y_pred=y_pred)))
-        np.testing.assert_allclose(loss, np.mean(recon + c * kl), rtol=1e-5)
+def numpy_bernoulli_nll(x, logits):
+    """-log p(x|z), summed over pixels: binary cross-entropy from log sigmoid, in float64."""
+    x, logits = np.asarray(x, "float64"), np.asarray(logits, "float64")
+    log_p, log_not_p = -np.logaddexp(0, -logits), -np.logaddexp(0, logits)
+    return -np.sum(x * log_p + (1 - x) * log_not_p, axis=tuple(range(1, x.ndim)))
 
 
-def test_negative_kl_weight_is_rejected():
-    with pytest.raises(ValueError, match="kl_weight"):
-        build_mlp_vae(kl_weight=-1.0)
+def numpy_kl(z_mean, z_log_var):
+    """KL(N(m, s^2) || N(0, 1)) = log(1/s) + (s^2 + m^2)/2 - 1/2, summed over dimensions."""
+    m, s = np.asarray(z_mean, "float64"), np.exp(0.5 * np.asarray(z_log_var, "float64"))
+    return np.sum(np.log(1 / s) + (s**2 + m**2) / 2 - 0.5, axis=-1)
+
+
+def as_numpy(outputs):
+    return {k: ops.convert_to_numpy(v).astype("float64") for k, v in outputs.items()}
+
+
+@pytest.mark.parametrize("c", [0.0, 1.0, 20.0])
+def test_vae_loss_terms_match_numpy_on_codes_far_from_the_prior(far_mlp_vae, c):
+    from vaetutor.vae import VAE
+
+    vae = VAE(far_mlp_vae.encoder, far_mlp_vae.decoder, kl_weight=c)
+    x = fixed_batch(16)
+    outputs = vae(x)
+    terms, out = as_numpy(vae.loss_terms(x, outputs)), as_numpy(outputs)
+    assert terms["kl_loss"].shape == (16,)
+    kl = numpy_kl(out["z_mean"], out["z_log_var"])
+    assert kl.min() > 8  # far from the prior: a wrong sign or variance would show
+    np.testing.assert_allclose(terms["kl_loss"], kl, rtol=1e-5)
+    recon = numpy_bernoulli_nll(x, out["logits"])
+    np.testing.assert_allclose(terms["reconstruction_loss"], recon, rtol=1e-5)
+    np.testing.assert_allclose(terms["loss"], recon + c * kl, rtol=1e-5)
+    loss = float(ops.convert_to_numpy(vae.compute_loss(x=x, y_pred=outputs)))
+    np.testing.assert_allclose(loss, np.mean(recon + c * kl), rtol=1e-5)
+
+
+def test_the_vae_samples_codes_with_the_encoders_mean_and_standard_deviation(far_mlp_vae):
+    x = np.repeat(fixed_batch(1), 20_000, axis=0)
+    out = as_numpy(far_mlp_vae(x))
+    sd = np.exp(0.5 * out["z_log_var"][0])  # about 0.37 and 0.29
+    np.testing.assert_allclose(out["z"].mean(0), out["z_mean"][0], atol=4 * sd.max() / np.sqrt(len(x)))
+    np.testing.assert_allclose(out["z"].std(0), sd, rtol=0.03)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (-1.0, "kl_weight must be a finite number >= 0; got -1.0"),
+    (float("inf"), "kl_weight must be a finite number >= 0"),
+    ("1", "kl_weight must be a number >= 0 .* got '1' of type str"),
+    (True, "of type bool"),
+])
+def test_a_kl_weight_that_is_not_a_number_at_least_0_is_rejected(bad, message):
+    with pytest.raises(ValueError, match=message):
+        build_mlp_vae(kl_weight=bad)
+
+
+def test_compile_applies_the_speedups_unless_told_not_to():
+    from vaetutor.speed import FusedAdam
+
+    plain = build_mlp_vae(hidden_units=(8,))
+    plain.compile(optimizer=keras.optimizers.Adam(1e-3), speedups=False)
+    assert type(plain.optimizer) is keras.optimizers.Adam and plain.steps_per_execution == 1
+    fast = build_mlp_vae(hidden_units=(8,))
+    fast.compile(optimizer=keras.optimizers.Adam(2e-3))
+    on_tensorflow = keras.backend.backend() == "tensorflow"
+    assert type(fast.optimizer) is (FusedAdam if on_tensorflow else keras.optimizers.Adam)
+    assert fast.steps_per_execution == (1 if keras.backend.backend() == "torch" else 32)
+    assert float(fast.optimizer.learning_rate) == pytest.approx(2e-3)
+    with pytest.raises(ValueError, match="speedups must be True or False"):
+        fast.compile(optimizer="adam", speedups="no")
 
 
 def test_a_few_optimiser_steps_lower_the_loss_on_a_fixed_batch():
@@ -147,6 +196,24 @@ def test_fit_rejects_bad_images_with_a_clear_message(bad, message):
         vae.fit(bad.astype("float32"), epochs=1, verbose=0)
 
 
+def test_fit_on_no_images_is_an_error_not_a_silent_no_op():
+    vae = build_mlp_vae(hidden_units=(8,))
+    vae.compile(optimizer="adam")
+    with pytest.raises(ValueError, match=r"x holds no images \(shape \(0, 784\)\)"):
+        vae.fit(np.zeros((0, 784), "float32"), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="validation x holds no images"):
+        vae.fit(fixed_batch(8), epochs=1, verbose=0,
+                validation_data=(np.zeros((0, 784), "float32"),))
+
+
 def test_decode_rejects_codes_of_the_wrong_size():
     with pytest.raises(ValueError, match=r"z must have shape \(n, 2\)"):
         build_mlp_vae().decode(np.zeros((3, 5)))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_decode_rejects_codes_that_are_not_finite(bad):
+    z = np.zeros((3, 2), "float32")
+    z[1, 0] = bad
+    with pytest.raises(ValueError, match="z contains 1 NaN or infinite values"):
+        build_mlp_vae(hidden_units=(8,)).decode(z)

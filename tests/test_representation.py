@@ -4,11 +4,13 @@ import math
 
 import numpy as np
 import pytest
+from keras import ops
 from scipy.stats import binom
 
 from vaetutor.conv import build_conv_mmd_vae, build_conv_vae
 from vaetutor.evaluation import code_mmd_to_prior
 from vaetutor.representation import (
+    code_report,
     fraction_beyond,
     knn_accuracy,
     linear_probe_accuracy,
@@ -88,7 +90,8 @@ def test_prior_fraction_beyond_radius_matches_the_closed_forms():
         assert standard_normal_fraction_beyond(r, 1) == pytest.approx(math.erfc(r / math.sqrt(2)))
         # d = 4: P(chi2_4 > t) = exp(-t/2) (1 + t/2)
         t = r**2
-        assert standard_normal_fraction_beyond(r, 4) == pytest.approx(math.exp(-t / 2) * (1 + t / 2))
+        assert standard_normal_fraction_beyond(r, 4) == pytest.approx(math.exp(-t / 2)
+                                                                      * (1 + t / 2))
 
 
 @pytest.mark.parametrize("d", [2, 16])
@@ -106,7 +109,8 @@ def test_prior_match_of_standard_normal_codes_is_near_the_prior():
     assert report["mean_norm"] < 5 * math.sqrt(3 / 20_000)
     assert report["covariance_error"] < 0.05
     assert 0 <= report["gaussian_kl"] < 1e-3
-    assert report["prior_fraction_beyond"][2.0] == pytest.approx(standard_normal_fraction_beyond(2, 3))
+    assert report["prior_fraction_beyond"][2.0] == pytest.approx(
+        standard_normal_fraction_beyond(2, 3))
     for r in (1.0, 2.0, 3.0):
         assert report["fraction_beyond"][r] == pytest.approx(report["prior_fraction_beyond"][r],
                                                              abs=0.01)
@@ -138,7 +142,7 @@ def test_sampled_codes_have_the_encoders_mean_and_variance():
     model = build_conv_vae(latent_dim=3, seed=0)
     x = np.random.default_rng(0).uniform(size=(4, 28, 28, 1)).astype("float32")
     x = np.repeat(x, 500, axis=0)                # 500 draws for each of 4 images
-    z_mean, z_log_var = (np.asarray(t) for t in model.encoder(x[::500]))
+    z_mean, z_log_var = (ops.convert_to_numpy(t) for t in model.encoder(x[::500]))
     z = sample_codes(model, x, seed=1, batch_size=300)
     assert z.shape == (2000, 3) and z.dtype == np.float32
     per_image = z.reshape(4, 500, 3)
@@ -168,7 +172,8 @@ def test_mismatched_shapes_are_refused_with_what_was_expected():
         knn_accuracy(codes, labels[:99], codes, labels)
     with pytest.raises(ValueError, match=r"same latent_dim; got 4 and 3"):
         linear_probe_accuracy(codes, labels, codes[:, :3], labels)
-    with pytest.raises(ValueError, match=r"codes must have shape \(count, latent_dim\).*codes\[:, None\]"):
+    with pytest.raises(ValueError,
+                       match=r"codes must have shape \(count, latent_dim\).*codes\[:, None\]"):
         fraction_beyond(codes[:, 0])
     with pytest.raises(ValueError, match=r"k must be an integer in \[1, 100\]"):
         knn_accuracy(codes, labels, codes, labels, k=0)
@@ -183,3 +188,21 @@ def test_mismatched_shapes_are_refused_with_what_was_expected():
 def test_sampling_codes_of_a_deterministic_encoder_is_refused():
     with pytest.raises(ValueError, match=r"\[z_mean, z_log_var\].*use model.encode"):
         sample_codes(build_conv_mmd_vae(seed=0), np.zeros((2, 28, 28, 1)))
+
+
+def test_code_report_gathers_the_figures_of_mean_and_sampled_codes():
+    seed_everything(0)
+    rng = np.random.default_rng(13)
+    x_train, x_test = (rng.uniform(size=(n, 28, 28, 1)).astype("float32") for n in (300, 100))
+    y_train, y_test = rng.integers(0, 10, 300), rng.integers(0, 10, 100)
+    vae = build_conv_vae(latent_dim=2, seed=0)
+    report = code_report(vae, x_train, y_train, x_test, y_test, k=3, seed=5)
+    assert set(report) == {"mean", "sampled"}
+    train_codes, test_codes = sample_codes(vae, x_train, seed=5), sample_codes(vae, x_test, seed=6)
+    assert report["sampled"]["knn_accuracy"] == knn_accuracy(train_codes, y_train, test_codes,
+                                                              y_test, k=3)
+    assert report["sampled"]["mmd"] == prior_match(test_codes, seed=5)["mmd"]
+    np.testing.assert_allclose(report["mean"]["mean"], vae.encode(x_test).mean(axis=0),
+                               rtol=1e-5)
+    mmd_vae = build_conv_mmd_vae(latent_dim=2, seed=0)
+    assert set(code_report(mmd_vae, x_train, y_train, x_test, y_test)) == {"mean"}

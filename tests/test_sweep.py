@@ -1,94 +1,81 @@
-"""The KL sweep: a shared start for every c, and resumable runs."""
+"""The KL sweep: one run per c through obtain_run, each from the shared start; its results."""
 
-import itertools
+import dataclasses
 
-import keras
 import numpy as np
 import pytest
 
-from vaetutor.mlp import build_mlp_vae
-from vaetutor.sweep import kl_sweep, latent_spread
-
-X = np.random.default_rng(0).uniform(size=(256, 784)).astype("float32") ** 4
-
-
-def small_vae_builder():
-    """A builder whose every call draws *different* initial weights (a new global seed)."""
-    counter = itertools.count(1000)
-
-    def build(kl_weight):
-        keras.utils.set_random_seed(next(counter))
-        return build_mlp_vae(hidden_units=(32,), kl_weight=kl_weight, seed=1)
-
-    return build
+import vaetutor.sweep
+from vaetutor.runs import kl_sweep_run
+from vaetutor.sweep import evaluate_runs, format_results_table, kl_sweep, latent_spread
 
 
-def weights_of(model):
-    return [w.copy() for w in model.get_weights()]
+@pytest.fixture
+def tiny_sweep(tmp_path, monkeypatch):
+    """The sweep's runs made tiny (8 hidden units, 256 images, 2 epochs), trained in ``tmp_path``
+    in the full profile with nothing published."""
+    def tiny_kl_sweep_run(c, profile=None):
+        run = kl_sweep_run(c, profile)
+        return dataclasses.replace(run, train_size=256, epochs=2,
+                                   model_args={**run.model_args, "hidden_units": [8]})
+
+    monkeypatch.setattr(vaetutor.sweep, "kl_sweep_run", tiny_kl_sweep_run)
+    monkeypatch.setenv("VAETUTOR_PROFILE", "full")
+    monkeypatch.setenv("VAETUTOR_PUBLISHED", str(tmp_path / "published"))
+    monkeypatch.setenv("VAETUTOR_ARTIFACTS", str(tmp_path / "artifacts"))
+    monkeypatch.delenv("VAETUTOR_RETRAIN", raising=False)
+    return tmp_path / "artifacts"
 
 
-def assert_same_weights(a, b):
-    assert len(a) == len(b)
-    for x, y in zip(a, b):
-        np.testing.assert_array_equal(x, y)
+def test_the_sweep_trains_one_run_per_c_each_from_the_shared_start(tiny_sweep, tiny_flat_data,
+                                                                   capsys):
+    runs = kl_sweep([0.0, 2.0], data=tiny_flat_data)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["Run kl_sweep_c0", "Run kl_sweep_c2"]
+    assert list(runs) == [0.0, 2.0]
+    assert [r.model.kl_weight for r in runs.values()] == [0.0, 2.0]
+    assert [r.source for r in runs.values()] == ["trained", "trained"]
+    assert sorted(p.name for p in tiny_sweep.iterdir()) == [
+        "kl_sweep_c0", "kl_sweep_c2", "kl_sweep_start.weights.h5"]
+    # same start, same batches, same noise: c is the only difference, and it shows
+    assert not np.array_equal(runs[0.0].model.get_weights()[0], runs[2.0].model.get_weights()[0])
+    assert runs[2.0].history["kl_loss"][-1] < runs[0.0].history["kl_loss"][-1]
+
+    again = kl_sweep([2.0], data=tiny_flat_data)
+    assert again[2.0].source == "local"
+    np.testing.assert_array_equal(again[2.0].model.encode(tiny_flat_data.x_test),
+                                  runs[2.0].model.encode(tiny_flat_data.x_test))
 
 
-def test_every_run_starts_from_the_same_initial_weights(tmp_path):
-    # With a learning rate of 0 training leaves the weights where they started.
-    build = small_vae_builder()
-    runs = kl_sweep(build, [0.0, 1.0, 20.0], X, directory=tmp_path, epochs=1,
-                    batch_size=128, learning_rate=0.0, seed=3)
-    start = weights_of(runs[0.0].model)
-    for c in (1.0, 20.0):
-        assert_same_weights(weights_of(runs[c].model), start)
-    other = build(kl_weight=0.0)
-    other(X[:1])
-    assert not np.array_equal(weights_of(other)[0], start[0])  # the builder alone would differ
+def test_a_run_of_the_sweep_does_not_depend_on_the_runs_before_it(tiny_sweep, tiny_flat_data,
+                                                                  tmp_path, monkeypatch):
+    after_another = kl_sweep([0.5, 1.0], data=tiny_flat_data)[1.0]
+    monkeypatch.setenv("VAETUTOR_ARTIFACTS", str(tmp_path / "alone"))
+    alone = kl_sweep([1.0], data=tiny_flat_data)[1.0]
+    for a, b in zip(after_another.model.get_weights(), alone.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert after_another.history == alone.history
 
 
-def test_a_run_does_not_depend_on_the_runs_before_it(tmp_path):
-    settings = dict(epochs=2, batch_size=64, learning_rate=1e-3, seed=3)
-    after_others = kl_sweep(small_vae_builder(), [0.0, 0.5, 1.0], X, directory=tmp_path / "a",
-                            **settings)
-    alone = kl_sweep(small_vae_builder(), [1.0], X, directory=tmp_path / "b", **settings)
-    assert_same_weights(weights_of(after_others[1.0].model), weights_of(alone[1.0].model))
-    assert after_others[1.0].history == alone[1.0].history
-    assert after_others[0.0].history["kl_loss"] != alone[1.0].history["kl_loss"]
+@pytest.mark.parametrize("bad", [[1.0, 1.0], [-0.5], [float("nan")]])
+def test_kl_weights_must_be_distinct_and_non_negative(tiny_sweep, bad):
+    with pytest.raises(ValueError, match="kl_weights must be distinct numbers >= 0"):
+        kl_sweep(bad)
+    assert not tiny_sweep.exists()
 
 
-def test_interrupted_sweep_resumes_and_matches_an_uninterrupted_one(tmp_path):
-    settings = dict(epochs=2, batch_size=64, learning_rate=1e-3, seed=5)
-    whole = kl_sweep(small_vae_builder(), [0.0, 2.0], X, directory=tmp_path / "whole", **settings)
-    # "interrupted" after the first c, then run again with the full list
-    first = kl_sweep(small_vae_builder(), [0.0], X, directory=tmp_path / "resumed", **settings)
-    saved = (tmp_path / "resumed" / "kl_0.0.weights.h5").stat().st_mtime_ns
-    resumed = kl_sweep(small_vae_builder(), [0.0, 2.0], X, directory=tmp_path / "resumed",
-                       **settings)
-    assert resumed[0.0].reused and not resumed[2.0].reused
-    assert (tmp_path / "resumed" / "kl_0.0.weights.h5").stat().st_mtime_ns == saved
-    assert_same_weights(weights_of(resumed[0.0].model), weights_of(first[0.0].model))
-    assert resumed[0.0].history == first[0.0].history
-    assert_same_weights(weights_of(resumed[2.0].model), weights_of(whole[2.0].model))
-    again = kl_sweep(small_vae_builder(), [2.0], X, directory=tmp_path / "resumed", retrain=True,
-                     **settings)
-    assert not again[2.0].reused
-
-
-def test_a_directory_with_other_settings_is_not_overwritten(tmp_path):
-    kl_sweep(small_vae_builder(), [1.0], X, directory=tmp_path, epochs=1, batch_size=128,
-             learning_rate=1e-3, seed=0)
-    before = (tmp_path / "kl_1.0.weights.h5").read_bytes()
-    with pytest.raises(ValueError, match="another directory"):
-        kl_sweep(small_vae_builder(), [1.0], X, directory=tmp_path, epochs=2, batch_size=128,
-                 learning_rate=1e-3, seed=0)
-    assert (tmp_path / "kl_1.0.weights.h5").read_bytes() == before
-
-
-def test_kl_weights_must_be_distinct_and_non_negative(tmp_path):
-    for bad in ([1.0, 1.0], [-0.5]):
-        with pytest.raises(ValueError, match="kl_weights"):
-            kl_sweep(small_vae_builder(), bad, X, directory=tmp_path, epochs=1, batch_size=8,
-                     learning_rate=1e-3, seed=0)
+def test_evaluated_results_follow_each_runs_loss(tiny_sweep, tiny_flat_data):
+    runs = kl_sweep([0.0, 2.0], data=tiny_flat_data)
+    rows = evaluate_runs(runs, tiny_flat_data.x_test)
+    assert [row["c"] for row in rows] == [0.0, 2.0]
+    for row, trained in zip(rows, runs.values()):
+        # what the model minimised, computed from its two terms by Keras' evaluate
+        np.testing.assert_allclose(row["loss"], row["reconstruction"] + row["c"] * row["kl"],
+                                   rtol=1e-4)
+        np.testing.assert_allclose(row["codes"], trained.model.encode(tiny_flat_data.x_test))
+        np.testing.assert_allclose(row["z_mean_mean"], row["codes"].mean(0), rtol=1e-5)
+    table = format_results_table(rows).splitlines()
+    assert len(table) == 2 + len(rows) and table[2].split()[0] == "0"
 
 
 def test_latent_spread_of_standard_normal_samples():
@@ -97,3 +84,5 @@ def test_latent_spread_of_standard_normal_samples():
     np.testing.assert_allclose(spread["mean"], [0.5, 0.0], atol=0.03)
     np.testing.assert_allclose(spread["std"], [1.0, 3.0], rtol=0.01)
     np.testing.assert_allclose(spread["rms_radius"], np.sqrt(1 + 0.25 + 9), rtol=0.01)
+    with pytest.raises(ValueError, match=r"shape \(n, d\)"):
+        latent_spread(np.zeros(5))

@@ -113,6 +113,20 @@ class ImageAutoencoder(keras.Model):
             )
         return super().fit(x, *args, validation_data=validation_data, **kwargs)
 
+    def mean_loss_terms(self, x, batch_size=1000) -> dict:
+        """``{name: mean over the images of x}`` of ``loss`` and each term of ``TERMS``.
+
+        The numbers ``evaluate`` reports (one draw of any noise per image), computed eagerly in
+        batches, so that evaluating many models in a loop builds no compiled functions.
+        """
+        x = check_images(x, layout=self.image_layout)
+        sums = {}
+        for start in range(0, len(x), batch_size):
+            batch = x[start:start + batch_size]
+            for name, values in self.loss_terms(batch, self(batch, training=False)).items():
+                sums[name] = sums.get(name, 0.0) + float(ops.sum(values))
+        return {name: total / len(x) for name, total in sums.items()}
+
     def encode(self, x, batch_size=1000):
         """The codes of a batch of images (``code_of``), as a NumPy array ``(n, latent_dim)``."""
         x = check_images(x, layout=self.image_layout)

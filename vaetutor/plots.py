@@ -139,7 +139,7 @@ def plot_decoder_manifold(decode, n=30, extent=3.0, spacing="linear", title="Dec
 
     ``decode`` maps codes ``(n*n, 2)`` to pixel probabilities ``(n*n, 784)`` or
     ``(n*n, 28, 28, 1)`` (e.g. ``vae.decode``). The y axis runs from +extent at the top down to
-    -extent; tick labels give the latent coordinates.
+    -extent; ticks mark round latent coordinates (-3, -2, ..., 3).
     """
     grid, xs, ys = latent_grid(n, extent, spacing)
     images = np.asarray(decode(grid))
@@ -154,12 +154,15 @@ def plot_decoder_manifold(decode, n=30, extent=3.0, spacing="linear", title="Dec
     ax = ax if ax is not None else fig.add_subplot()
     ax.imshow(canvas, cmap="Greys_r", vmin=0, vmax=1)
     centres = np.arange(n) * digit_size + (digit_size - 1) / 2
-    step = max(1, n // 6)
-    ticks = list(range(0, n, step))
-    if ticks[-1] != n - 1:  # always label the last row and column; avoid crowding the one before
-        ticks = ticks[:-1] + [n - 1] if (n - 1) - ticks[-1] < step / 2 else ticks + [n - 1]
-    ax.set_xticks(centres[ticks], [f"{xs[i]:.1f}" for i in ticks])
-    ax.set_yticks(centres[ticks], [f"{ys[i]:.1f}" for i in ticks])
+    # ticks at round latent values (every integer, or every other one over a wide range),
+    # placed where those values fall between the decoded points
+    low, high = float(xs.min()), float(xs.max())
+    spacing_of_ticks = 1 if high - low <= 8 else 2
+    values = np.arange(np.ceil(low / spacing_of_ticks), np.floor(high / spacing_of_ticks) + 1)
+    values = values * spacing_of_ticks
+    labels = [f"{v:g}" for v in values]
+    ax.set_xticks(np.interp(values, xs, centres), labels)
+    ax.set_yticks(np.interp(values, ys[::-1], centres[::-1]), labels)
     ax.set(xlabel="z[0]", ylabel="z[1]", title=title)
     return fig
 
@@ -225,14 +228,17 @@ def plot_decoder_manifold_grid(decoders, n=30, extent=3.0, ncols=4, title_format
 
 
 def plot_metrics_against(values, metrics, xlabel, title=None, symlog_threshold=0.01,
-                         log_y=()):
+                         log_y=(), ylim=None):
     """Line plot of several metrics against a swept setting, one axis per metric.
 
     ``values``: the settings (e.g. KL coefficients, 0 allowed: the x axis is symmetric-log with
     a linear range below ``symlog_threshold``); ``metrics``: ``{name: sequence}``, each as long as
-    ``values``; the metrics named in ``log_y`` get a logarithmic y axis (positive values only).
+    ``values``; the metrics named in ``log_y`` get a logarithmic y axis (positive values only);
+    ``ylim`` maps metric names to ``(low, high)``: points above ``high`` are drawn at the top edge
+    as open triangles labelled with their value.
     """
-    unknown = sorted(set(log_y) - set(metrics))
+    ylim = ylim or {}
+    unknown = sorted((set(log_y) | set(ylim)) - set(metrics))
     if unknown:
         raise ValueError(f"log_y names {unknown}, which are not among the metrics {list(metrics)}")
     values = np.asarray(values, dtype=float)
@@ -241,7 +247,19 @@ def plot_metrics_against(values, metrics, xlabel, title=None, symlog_threshold=0
             raise ValueError(f"{name} has {len(ys)} values for {len(values)} settings")
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.4 * len(metrics), 3.6), squeeze=False)
     for ax, (name, ys) in zip(axes[0], metrics.items()):
-        ax.plot(values, ys, marker="o")
+        ys = np.asarray(ys, dtype=float)
+        if name in ylim:
+            low, high = ylim[name]
+            above = ys > high
+            ax.plot(values, np.minimum(ys, high), color="tab:blue")
+            ax.plot(values[~above], ys[~above], "o", color="tab:blue")
+            ax.plot(values[above], np.full(above.sum(), high), "^", mfc="none", color="tab:blue")
+            for v, y in zip(values[above], ys[above]):
+                ax.annotate(f"{y:.0f}", (v, high), xytext=(6, -12), textcoords="offset points",
+                            fontsize=8)
+            ax.set_ylim(low, high)
+        else:
+            ax.plot(values, ys, marker="o")
         ax.set_xscale("symlog", linthresh=symlog_threshold)
         if name in log_y:
             ax.set_yscale("log")

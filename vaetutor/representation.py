@@ -77,7 +77,7 @@ def knn_accuracy(train_codes, train_labels, test_codes, test_labels, k=5):
     """Accuracy of a k-nearest-neighbour classifier of the codes, fitted on the training codes.
 
     Each test code gets the majority class of its ``k`` nearest training codes (Euclidean
-    distance in latent space, unscaled; ties go to the smaller class label, as in
+    distance in latent space, unscaled; a tied vote goes to the smallest class label, as in
     scikit-learn's ``KNeighborsClassifier``). Shapes: codes ``(n, d)``, labels ``(n,)``
     integers. Returns the fraction of test codes classified right, in [0, 1].
 
@@ -100,7 +100,8 @@ def knn_accuracy(train_codes, train_labels, test_codes, test_labels, k=5):
 
 def linear_probe_accuracy(train_codes, train_labels, test_codes, test_labels, *, C=1.0,
                           max_iter=1000):
-    """Accuracy of a linear classifier of the codes (a "linear probe"), fitted on the training codes.
+    """Accuracy of a linear classifier (a "linear probe") of the codes, fitted on the training
+    codes.
 
     Multinomial logistic regression, p(class | z) = softmax(A z + c), fitted by L-BFGS with an
     L2 penalty of strength 1/``C`` on the codes standardised to mean 0 and variance 1 per
@@ -211,3 +212,29 @@ def sample_codes(model, x, *, seed=0, batch_size=1000):
         eps = rng.standard_normal(z_mean.shape, dtype=np.float32)
         out.append((z_mean + np.exp(0.5 * z_log_var) * eps).astype("float32"))
     return np.concatenate(out)
+
+
+def code_report(model, x_train, y_train, x_test, y_test, *, k=5, seed=0, batch_size=1000):
+    """Every figure of this module for one model, as ``{"mean": {...}, "sampled": {...}}``.
+
+    ``"mean"``: the deterministic codes ``model.encode`` (z_mean for a VAE, z for the MMD-VAE);
+    ``"sampled"`` (Gaussian encoders only): codes z ~ q(z|x) from :func:`sample_codes`, the
+    training images' drawn with ``seed`` and the test images' with ``seed + 1``. Each holds
+    ``knn_accuracy`` and ``linear_probe_accuracy`` (fitted on the training codes, scored on the
+    test codes) and the :func:`prior_match` figures of the test codes.
+    """
+    kinds = {"mean": (model.encode(x_train, batch_size), model.encode(x_test, batch_size))}
+    outputs = model.encoder(check_images(x_test[:1], layout=getattr(model, "image_layout",
+                                                                     "any")), training=False)
+    if isinstance(outputs, (list, tuple)) and len(outputs) == 2:
+        kinds["sampled"] = (sample_codes(model, x_train, seed=seed, batch_size=batch_size),
+                            sample_codes(model, x_test, seed=seed + 1, batch_size=batch_size))
+    report = {}
+    for kind, (train_codes, test_codes) in kinds.items():
+        report[kind] = {
+            "knn_accuracy": knn_accuracy(train_codes, y_train, test_codes, y_test, k=k),
+            "linear_probe_accuracy": linear_probe_accuracy(train_codes, y_train, test_codes,
+                                                           y_test),
+            **prior_match(test_codes, seed=seed),
+        }
+    return report

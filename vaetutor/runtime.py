@@ -14,6 +14,8 @@ where the work runs.
 
 from __future__ import annotations
 
+import sys
+
 import keras
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -99,3 +101,26 @@ def _torch_accelerators():
     if device.startswith("xpu"):
         return [("XPU", torch.xpu.get_device_name(i)) for i in range(torch.xpu.device_count())]
     return []
+
+
+def main(argv=None) -> int:
+    """``python -m vaetutor.runtime [--require-accelerator]``: print :func:`describe`; with the
+    flag, exit with status 1 (and say why) when the backend computes on the CPU only."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Print Keras' backend and device.")
+    parser.add_argument("--require-accelerator", action="store_true",
+                        help="fail unless the backend sees a GPU (or another accelerator)")
+    args = parser.parse_args(argv)
+    print(describe())
+    if args.require_accelerator and not accelerators():
+        backend = keras.backend.backend()
+        print(f"error: the {backend} backend sees no GPU, so everything would run on the CPU. "
+              "Check that `nvidia-smi` lists the GPU and that the GPU build is installed "
+              "(pip install -e '.[gpu]', or make setup-gpu)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

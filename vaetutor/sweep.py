@@ -54,7 +54,7 @@ def evaluate_runs(runs, x_test, batch_size=1000):
     rows = []
     for c, trained in runs.items():
         model = trained.model
-        metrics = model.evaluate(x_test, batch_size=batch_size, verbose=0, return_dict=True)
+        metrics = model.mean_loss_terms(x_test, batch_size=batch_size)
         codes = model.encode(x_test, batch_size=batch_size)
         spread = latent_spread(codes)
         rows.append({
