@@ -94,10 +94,9 @@ class Case:
 
 
 def _fail(message: str):
-    # Raised from here, the traceback a notebook shows ends in the test cell: IPython hides
-    # frames that set __tracebackhide__.
-    __tracebackhide__ = True
-    raise ExerciseError(message) from None
+    """Raise the explanation; a notebook's traceback shows the test cell and this frame only."""
+    __tracebackhide__ = True  # IPython hides the check's own frames between the two
+    raise ExerciseError(message) from None  # the message below says what is wrong
 
 
 def _to_tensor(value):

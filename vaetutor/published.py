@@ -10,6 +10,7 @@ content does not match the manifest is an error that names it: it is never used 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import shutil
@@ -129,9 +130,11 @@ def describe(trained: TrainedRun) -> str:
 
 def local_directory(run) -> Path:
     """Where ``run`` is trained here: ``artifacts/<name>`` for the full profile; for the quick
-    profile a new temporary folder per process, so that quick runs always train from scratch."""
+    profile a new temporary folder on every call (removed when Python exits), so that quick
+    runs always train from scratch."""
     if current_profile() == "quick":
-        root = Path(tempfile.gettempdir()) / f"vaetutor-quick-{os.getpid()}"
+        root = Path(tempfile.mkdtemp(prefix="vaetutor-quick-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
     else:
         root = Path(os.environ.get(ARTIFACTS_VAR) or "artifacts")
     return root / run.name

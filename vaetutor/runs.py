@@ -9,6 +9,7 @@ a run (04, 05 and 06 use the conv VAE) look it up here by name, so its settings 
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 
 from .conv import build_conv_mmd_vae, build_conv_vae
@@ -73,7 +74,7 @@ class Run:
         settings = dataclasses.asdict(self)
         del settings["name"]
         settings["learning_rate"] = float(self.learning_rate)
-        return settings
+        return json.loads(json.dumps(settings))  # as stored: tuples become lists
 
     def describe(self) -> str:
         """One line: model, data and training settings."""

@@ -294,7 +294,7 @@ def train(run, data=None, *, directory, log_every: int = 1, until_epoch: int | N
 def format_history(history: dict, every: int = 1) -> str:
     """A table of a training history: one row every ``every`` epochs (and the last one).
 
-    ``history`` maps metric names to per-epoch lists, as :func:`train_with_checkpoints` returns
+    ``history`` maps metric names to per-epoch lists, as :func:`train` records
     it; validation metrics (``val_...``) follow the training ones, and long names are shortened
     as in :func:`format_epoch_line`. The table is the same whether
     the run was trained now or loaded from its checkpoints.
