@@ -165,9 +165,55 @@ plt.show()
 #   grows without bound as the code's variance shrinks.
 #
 # ## Exercises
+#
+# Graded exercises on the closed-form KL between two 1-D Gaussians, with checks that name the mistake they see, are in the
+# companion notebook [`exercises/01_kl_gaussians_exercises.ipynb`](exercises/01_kl_gaussians_exercises.ipynb).
+#
 # 1. Draw the 3-D standard normal's radius distribution: what fraction lies within radius 1?
-#    (Hint: $\chi^2$ with 3 degrees of freedom.)
+#
+#    <details><summary>Hint</summary>
+#
+#    $r^2$ is now $\chi^2$ with 3 degrees of freedom; check your number against a histogram of
+#    `np.linalg.norm(rng.standard_normal((100_000, 3)), axis=1)`.
+#    </details>
+#
+#    <details><summary>Answer</summary>
+#
+#    $P(r \le 1) = \operatorname{erf}(1/\sqrt2) - \sqrt{2/\pi}\,e^{-1/2} \approx 0.199$: about 20 %,
+#    against 39 % in 2-D. In more dimensions the mass moves outwards, to a shell of radius
+#    about $\sqrt d$.
+#    </details>
+#
 # 2. For a 1-D Gaussian with $\mu = 0$, find the $\sigma$ at which the KL equals 1 nat, on the
 #    narrow side and on the wide side.
+#
+#    <details><summary>Hint</summary>
+#
+#    Solve $-\log\sigma + \sigma^2/2 - 1/2 = 1$ numerically (for example with bisection, or by
+#    plotting the left side).
+#    </details>
+#
+#    <details><summary>Answer</summary>
+#
+#    $\sigma \approx 0.229$ on the narrow side and $\sigma \approx 2.12$ on the wide side: widening
+#    the code by a factor 2.1 costs as much as narrowing it by a factor 4.4 (the $\sigma^2/2$ term
+#    grows faster than $-\log\sigma$).
+#    </details>
+#
 # 3. Why is the KL, which compares whole distributions, a better regulariser for a code than
 #    simply penalising $\lVert\mu\rVert^2$?
+#
+#    <details><summary>Hint</summary>
+#
+#    What would stop an encoder from making every $\sigma$ tiny under a penalty on the means
+#    alone?
+#    </details>
+#
+#    <details><summary>Answer</summary>
+#
+#    A penalty on $\lVert\mu\rVert^2$ can be met by shrinking all codes towards 0 while making
+#    them ever more precise ($\sigma \to 0$), which turns the VAE into a plain autoencoder whose
+#    codes fill a tiny region with gaps between them. The KL also charges for small $\sigma$, so
+#    each image's code must stay a cloud of about the prior's width, and the clouds together
+#    cover the region the prior samples from.
+#    </details>

@@ -43,7 +43,7 @@ from vaetutor.plots import (
     plot_loss_curves,
     plot_reconstructions,
 )
-from vaetutor.profiles import current_profile
+from vaetutor.profiles import current_profile, profile_line
 from vaetutor.published import obtain_run
 from vaetutor.runs import mlp_vae_run
 from vaetutor.training import format_history
@@ -62,7 +62,7 @@ print(inspect.getsource(mlp_vae_run))
 
 # %% tags=["checked-in-full-profile"]
 run = mlp_vae_run()
-print(f"profile {current_profile()} (set VAETUTOR_PROFILE=full or quick to change)")
+print(profile_line())
 print(run.describe())
 
 # %% [markdown]
@@ -324,7 +324,7 @@ print("saved and reloaded: identical codes")
 # ## Exercises
 #
 # The graded versions of this chapter's key steps (write the sampling step and the KL yourself,
-# then train with them) are in the companion notebook `exercises/02_mlp_vae_exercises.ipynb`.
+# then train with them) are in the companion notebook [`exercises/02_mlp_vae_exercises.ipynb`](exercises/02_mlp_vae_exercises.ipynb).
 #
 # 1. Retrain with `latent_dim=8` (`dataclasses.replace(run, name="mlp_vae_8d",
 #    model_args=dict(latent_dim=8, seed=42))`, then `obtain_run`) and compare the held-out loss

@@ -48,7 +48,7 @@ from vaetutor.plots import (
     plot_metrics_against,
     show_as_jpeg,
 )
-from vaetutor.profiles import current_profile
+from vaetutor.profiles import current_profile, profile_line
 from vaetutor.runs import KL_WEIGHTS, kl_sweep_run
 from vaetutor.sweep import evaluate_runs, format_results_table, kl_sweep
 from vaetutor.training import load_shared_start
@@ -64,7 +64,8 @@ from vaetutor.training import load_shared_start
 print(inspect.getsource(kl_sweep_run))
 
 # %% tags=["checked-in-full-profile"]
-print(f"profile {current_profile()}; KL coefficients {list(KL_WEIGHTS)}")
+print(profile_line())
+print(f"KL coefficients {list(KL_WEIGHTS)}")
 print(kl_sweep_run(1.0).describe())
 
 # %%
@@ -295,7 +296,7 @@ if current_profile() == "full":
 # ## Exercises
 #
 # A graded version of reading the sweep (a question checked against the table above) is in the
-# companion notebook `exercises/03_kl_sweep_exercises.ipynb`.
+# companion notebook [`exercises/03_kl_sweep_exercises.ipynb`](exercises/03_kl_sweep_exercises.ipynb).
 #
 # 1. Repeat the sweep with the mean BCE (divide the reconstruction loss by 784) and find the c
 #    that behaves like c = 1 here.

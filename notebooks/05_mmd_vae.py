@@ -28,8 +28,6 @@
 #   of notebook 04, trained on the same data with the same seeds for the same epochs.
 
 # %%
-import vaetutor  # first: it keeps TensorFlow's start-up messages out of the notebook
-
 import inspect
 from pathlib import Path
 
@@ -43,6 +41,7 @@ from vaetutor.mmd import MMDVAE
 from vaetutor.morph import morph_images, plot_morph_strips
 from vaetutor.plots import (figure_to_array, plot_decoder_manifold, plot_image_grid,
                             plot_latent_scatter, save_gif, show_as_jpeg)
+from vaetutor.profiles import profile_line
 from vaetutor.published import obtain_run
 from vaetutor.runs import conv_run
 from vaetutor.training import format_history
@@ -56,6 +55,7 @@ from vaetutor.training import format_history
 # dataset on a 2-core CPU, minutes on a GPU.
 
 # %% tags=["checked-in-full-profile"]
+print(profile_line())
 runs = {(data_name, model_name): conv_run(model, dataset)
         for data_name, dataset in (("Fashion-MNIST", "fashion_mnist"), ("MNIST", "mnist"))
         for model_name, model in (("VAE", "conv_vae"), ("MMD-VAE", "conv_mmd_vae"))}
@@ -231,6 +231,41 @@ for name in datasets:
 
 # %% [markdown]
 # ## Exercises
-# 1. Multiply the MMD term by 10 and by 0.1. What happens to the clusters and to the samples?
+#
+# Graded exercises on the InfoVAE kernel and the MMD, with checks that name the mistake they see, are in the
+# companion notebook [`exercises/05_mmd_exercises.ipynb`](exercises/05_mmd_exercises.ipynb).
+#
+# 1. Multiply the MMD term by 10 and by 0.1 (`MMDVAE(..., mmd_weight=10.0)`). What happens to the
+#    clusters and to the samples?
+#
+#    <details><summary>Hint</summary>
+#
+#    The reconstruction term here is a mean squared error per pixel, a number well below 1; the
+#    MMD of a batch is of order 0.01 to 1. Compare the two terms' sizes in the tables above.
+#    </details>
+#
+#    <details><summary>Answer</summary>
+#
+#    A larger weight pulls the whole set of codes closer to N(0, I) at the cost of
+#    reconstruction (blurrier samples, classes overlapping more); a smaller one lets the codes
+#    spread into the shape that reconstructs best, leaving holes where prior samples decode to
+#    nonsense.
+#    </details>
+#
 # 2. Replace the kernel's bandwidth $d^2$ by $2d$ (the usual median heuristic is another
 #    choice) and train with an 8-dimensional code. Does the MMD still pull the codes to N(0, I)?
+#
+#    <details><summary>Hint</summary>
+#
+#    With $d = 8$, $d^2 = 64$ is much wider than the typical squared distance between two
+#    samples of N(0, I) (about $2d = 16$): how much does the kernel change between near and far
+#    pairs?
+#    </details>
+#
+#    <details><summary>Answer</summary>
+#
+#    With the bandwidth $d^2$ the kernel is nearly flat over the distances that occur in 8
+#    dimensions, so the MMD is small whatever the codes do and pulls weakly; a bandwidth of the
+#    order of the typical distance ($2d$) keeps it sensitive to the shape of the code
+#    distribution.
+#    </details>

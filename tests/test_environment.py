@@ -43,9 +43,10 @@ def test_conda_environment_uses_python_311_and_installs_the_checkout():
     assert SpecifierSet(pyproject()["requires-python"]).contains("3.11")
 
 
-def test_runtime_dependencies_are_tensorflow_keras3_numpy_matplotlib():
+def test_runtime_dependencies_are_tensorflow_keras3_numpy_matplotlib_and_the_evaluation_tools():
     specs = as_specs(pyproject()["dependencies"])
-    assert set(specs) == {"tensorflow", "keras", "numpy", "matplotlib"}
+    # scikit-learn (kNN and linear probes) and scipy (chi-square tails) serve vaetutor's evaluation
+    assert set(specs) == {"tensorflow", "keras", "numpy", "matplotlib", "scikit-learn", "scipy"}
     assert specs["keras"].contains("3.2.0") and not specs["keras"].contains("2.15.0")
     extras = pyproject()["optional-dependencies"]
     gpu = as_specs(extras["gpu"])

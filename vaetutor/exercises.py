@@ -37,7 +37,6 @@ from __future__ import annotations
 import inspect
 import json
 import math
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path

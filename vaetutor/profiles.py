@@ -24,6 +24,11 @@ def current_profile() -> str:
     return name
 
 
+def profile_line() -> str:
+    """``Profile: full  (set VAETUTOR_PROFILE=full or quick to change)``: what a notebook prints."""
+    return f"Profile: {current_profile()}  (set {ENV_VAR}=full or quick to change)"
+
+
 def choose_settings(*, full: dict, quick: dict, verbose: bool = True) -> dict:
     """Return the settings of the active profile (a new dict with a ``"profile"`` key).
 
@@ -39,7 +44,7 @@ def choose_settings(*, full: dict, quick: dict, verbose: bool = True) -> dict:
     profile = current_profile()
     settings = {"profile": profile, **(full if profile == "full" else quick)}
     if verbose:
-        print(f"Profile: {profile}  (set {ENV_VAR}=full or quick to change)")
+        print(profile_line())
         for key, value in settings.items():
             if key != "profile":
                 print(f"  {key} = {value}")

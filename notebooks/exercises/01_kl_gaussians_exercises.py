@@ -24,8 +24,6 @@
 # function on random and edge-case inputs and, when something is off, says which mistake it sees.
 
 # %%
-import vaetutor  # first: it keeps TensorFlow's start-up messages out of the notebook
-
 import numpy as np
 from keras import ops
 

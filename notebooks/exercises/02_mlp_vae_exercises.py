@@ -31,8 +31,6 @@ import os
 # instructors"): two epochs on 12,000 images, well under a minute on a laptop CPU.
 os.environ.setdefault("VAETUTOR_PROFILE", "quick")
 
-import vaetutor  # first: it keeps TensorFlow's start-up messages out of the notebook
-
 from keras import ops
 
 from vaetutor.exercises import check_kl, check_reparameterize, check_training, train_vae_with

@@ -24,8 +24,6 @@
 # are checked against the same table.
 
 # %%
-import vaetutor  # first: it keeps TensorFlow's start-up messages out of the notebook
-
 from vaetutor.exercises import check_kl_factor, check_lowest_neg_elbo, load_sweep_table, show_sweep_table
 
 show_sweep_table()

@@ -24,8 +24,6 @@
 # the check says which mistake it sees.
 
 # %%
-import vaetutor  # first: it keeps TensorFlow's start-up messages out of the notebook
-
 import math
 
 from keras import ops
