@@ -38,6 +38,11 @@ from vaetutor.losses import kl_to_standard_normal
 from vaetutor.plots import plot_standard_normal_reference
 from vaetutor.profiles import choose_settings
 from vaetutor.seeding import seed_everything
+from vaetutor.runtime import describe
+
+# %% tags=["nbval-ignore-output"]
+# where this notebook runs: Keras, its backend and the device (CPU, or the GPU's name)
+print(describe())
 
 # %% tags=["nbval-ignore-output"]
 # This notebook trains nothing, so both profiles use the same settings.

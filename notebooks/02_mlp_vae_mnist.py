@@ -48,6 +48,11 @@ from vaetutor.published import obtain_run
 from vaetutor.runs import mlp_vae_run
 from vaetutor.training import format_history
 from vaetutor.vae import VAE
+from vaetutor.runtime import describe
+
+# %% tags=["nbval-ignore-output"]
+# where this notebook runs: Keras, its backend and the device (CPU, or the GPU's name)
+print(describe())
 
 # %% [markdown]
 # ## Settings

@@ -52,6 +52,11 @@ from vaetutor.profiles import current_profile, profile_line
 from vaetutor.runs import KL_WEIGHTS, kl_sweep_run
 from vaetutor.sweep import evaluate_runs, format_results_table, kl_sweep
 from vaetutor.training import load_shared_start
+from vaetutor.runtime import describe
+
+# %% tags=["nbval-ignore-output"]
+# where this notebook runs: Keras, its backend and the device (CPU, or the GPU's name)
+print(describe())
 
 # %% [markdown]
 # ## Settings

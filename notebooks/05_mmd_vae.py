@@ -26,6 +26,14 @@
 # - the MMD between two samples, its Gaussian kernel and what the kernel's bandwidth does;
 # - how the latent space, the samples and the morphs of an MMD-VAE differ from those of the VAE
 #   of notebook 04, trained on the same data with the same seeds for the same epochs.
+#
+# > **About the outputs shown.** They come from the full-profile run made before the series
+# > moved to its single training engine. The engine trains these runs the same way (same
+# > batches, same updates; the Fashion-MNIST VAE retrained by the engine on this project's CI
+# > machine matches the losses printed below to within 0.01 nats per epoch), but the two
+# > cells that define and load the runs printed their settings in the older format. The
+# > notebook will be re-executed with the published runs once the MMD-VAE's runs are
+# > published; until then `make test-full` does not check it.
 
 # %%
 import inspect

@@ -188,7 +188,7 @@ def pytorch_model(name):
             return self.fc(torch.flatten(h, 1))
 
     class ConvDecoder(nn.Module):
-        """(batch, 2) -> Linear(7*7*32) -> (32, 7, 7) -> deconv 64 /2 -> deconv 32 /2 -> deconv 1."""
+        """(batch, 2) -> Linear(7*7*32) -> (32, 7, 7) -> deconv 64 /2 -> deconv 32 /2 -> 1."""
 
         def __init__(self):
             super().__init__()
@@ -218,7 +218,8 @@ def pytorch_model(name):
         def loss_function(x, logits, z, mu, logvar):
             """Mean over the batch of -(log p(x|z) + log p(z) - log q(z|x)), one z per image:
             log p(x|z) summed over pixels, the Gaussian log-densities over z's dimensions."""
-            log_px_z = -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum((1, 2, 3))
+            bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+            log_px_z = -bce.sum((1, 2, 3))
             log_pz = -0.5 * torch.sum(log2pi + z.pow(2), 1)
             log_qz_x = -0.5 * torch.sum(log2pi + logvar + (z - mu).pow(2) * torch.exp(-logvar), 1)
             return -(log_px_z + log_pz - log_qz_x).mean()

@@ -6,13 +6,18 @@ The profile comes from VAETUTOR_PROFILE (``make run`` sets it). Each notebook ru
 kernel with the notebooks/ folder as working directory; the source notebooks are not modified.
 Prints one line per notebook; exits non-zero if any notebook failed (the others still run, and
 a failed notebook's page shows the error).
+
+The pages work offline: their math renderer (MathJax 2, from the jupyter-server-mathjax package)
+is copied to html/mathjax/ and loaded by a relative URL, and they load nothing from a CDN.
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import html
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -21,7 +26,63 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from jinja2 import DictLoader
 from nbconvert import HTMLExporter
+
+#: where the pages find MathJax, relative to the html/ folder
+MATHJAX_FOLDER = "mathjax"
+#: the combined configuration that jupyter-server-mathjax ships (TeX input, HTML-CSS output)
+MATHJAX_URL = f"{MATHJAX_FOLDER}/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+
+# nbconvert's lab template, with everything it would fetch from a CDN replaced or left out:
+# MathJax comes from MATHJAX_URL and draws with the STIX-Web fonts shipped beside it (the only web
+# fonts in the package); require.js and Mermaid serve widgets, JavaScript outputs and Mermaid
+# diagrams, which no notebook of the series has.
+OFFLINE_TEMPLATE = """\
+{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block html_head_js_mathjax -%}
+<script type="text/x-mathjax-config">
+MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web",
+                                 imageFont: null}});
+</script>
+{{ super() }}
+{%- endblock html_head_js_mathjax -%}
+"""
+
+
+def mathjax_source() -> Path:
+    """The folder of MathJax's files in the installed jupyter-server-mathjax package."""
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        raise SystemExit("the HTML pages need MathJax from the package jupyter-server-mathjax, "
+                         "which is not installed: pip install -e '.[dev]' (or make setup)") from None
+    return Path(jupyter_server_mathjax.__file__).parent / "static"
+
+
+def copy_mathjax(html_dir: Path) -> Path:
+    """Copy MathJax into ``html_dir/mathjax`` unless the same version is already there."""
+    source, target = mathjax_source(), html_dir / MATHJAX_FOLDER
+    marker = "MathJax.js"
+    if not (target / marker).is_file() or not filecmp.cmp(source / marker, target / marker,
+                                                          shallow=False):
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target)
+    return target
+
+
+def write_html(nb, page: Path) -> Path:
+    """Write ``nb`` as the HTML page ``page``, with MathJax copied beside it (works offline)."""
+    exporter = HTMLExporter(extra_loaders=[DictLoader({"vaetutor_offline.html.j2":
+                                                           OFFLINE_TEMPLATE})],
+                            template_file="vaetutor_offline.html.j2", mathjax_url=MATHJAX_URL)
+    body, _ = exporter.from_notebook_node(nb)
+    page.parent.mkdir(parents=True, exist_ok=True)
+    copy_mathjax(page.parent)
+    page.write_text(body, encoding="utf-8")
+    return page
 
 
 def notebook_title(nb) -> str:
@@ -48,9 +109,7 @@ def run_one(path: Path, output: Path) -> tuple[bool, float, str]:
     seconds = time.perf_counter() - start
     (output / "notebooks").mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, output / "notebooks" / path.name)
-    body, _ = HTMLExporter().from_notebook_node(nb)
-    (output / "html").mkdir(parents=True, exist_ok=True)
-    (output / "html" / f"{path.stem}.html").write_text(body, encoding="utf-8")
+    write_html(nb, output / "html" / f"{path.stem}.html")
     return not error, seconds, error
 
 

@@ -28,6 +28,7 @@ import keras
 import numpy as np
 import pytest
 
+from vaetutor._files import save_model_weights
 from vaetutor.conv import build_conv_mmd_vae, build_conv_vae
 from vaetutor.mlp import build_mlp_vae
 from vaetutor.runtime import BACKENDS, describe
@@ -80,10 +81,7 @@ def save_models(folder: Path) -> None:
             value = rng.uniform(size=variable.shape) if variable.shape else 3
             variable.assign(np.asarray(value, dtype=variable.dtype))
         model.save(folder / f"{name}.keras")
-        bare = builder(seed=0)  # weights alone, no optimizer: as published weights are saved
-        bare(images(shape)[:1])
-        bare.set_weights(model.get_weights())
-        bare.save_weights(folder / f"{name}.weights.h5")
+        save_model_weights(model, folder / f"{name}.weights.h5")  # weights alone, as published
         optimizer = [keras.ops.convert_to_numpy(v) for v in model.optimizer.variables]
         np.savez(folder / f"{name}.reference.npz", **outputs(model, shape),
                  **{f"optimizer_{i}": v for i, v in enumerate(optimizer)})
@@ -120,7 +118,8 @@ def child(root: Path, load_first: list[str], wait_then_load: list[str]) -> None:
 
 
 def _spawn(backend, root, load_first, wait_then_load=()):
-    """Start :func:`child` on ``backend``; its stderr goes to a file (a full pipe would stall it)."""
+    """Start :func:`child` on ``backend``; its stderr goes to a file (a full pipe would stall
+    it)."""
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     argv = [sys.executable, __file__, str(root), ",".join(load_first), ",".join(wait_then_load)]
     with open(root / f"{backend}.stderr", "w") as stderr:
@@ -160,7 +159,8 @@ def saved_and_loaded(tmp_path_factory):
             first.stdin.flush()
             _finish(first, others[0], root)
         else:
-            lines[others[0]] = json.loads(_finish(first, others[0], root).splitlines()[0])["describe"]
+            out = _finish(first, others[0], root)
+            lines[others[0]] = json.loads(out.splitlines()[0])["describe"]
         for saver in others:
             load_models(root, saver)
     return root, lines

@@ -105,8 +105,9 @@ def test_the_pytorch_losses_are_the_packages_losses():
     t = torch.from_numpy
 
     flat_x, flat_logits = x.reshape(6, 784), logits.reshape(6, 784)
-    expected = np.mean(-keras.ops.convert_to_numpy(losses.bernoulli_log_likelihood(
-        flat_x, flat_logits)) + keras.ops.convert_to_numpy(losses.kl_to_standard_normal(mu, logvar)))
+    numpy = keras.ops.convert_to_numpy
+    expected = np.mean(-numpy(losses.bernoulli_log_likelihood(flat_x, flat_logits))
+                       + numpy(losses.kl_to_standard_normal(mu, logvar)))
     got = torch_peer("mlp_vae").loss_function(t(flat_x), t(flat_logits), t(mu), t(logvar))
     assert float(got) == pytest.approx(float(expected), rel=1e-5)
 

@@ -62,7 +62,8 @@ def test_jax_accelerators_leave_out_the_cpu(monkeypatch):
     monkeypatch.setattr(jax, "devices", lambda: [SimpleNamespace(platform="gpu",
                                                                  device_kind="NVIDIA L4")])
     assert runtime.accelerators("jax") == [("GPU", "NVIDIA L4")]
-    monkeypatch.setattr(jax, "devices", lambda: [SimpleNamespace(platform="cpu", device_kind="cpu")])
+    monkeypatch.setattr(jax, "devices",
+                        lambda: [SimpleNamespace(platform="cpu", device_kind="cpu")])
     assert runtime.accelerators("jax") == []
 
 

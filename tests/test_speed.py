@@ -151,3 +151,15 @@ def test_a_checkpoint_of_keras_adam_resumes_with_the_fused_adam(tmp_path):
 def test_the_default_number_of_steps_per_call():
     expected = 1 if keras.backend.backend() == "torch" else STEPS_PER_EXECUTION
     assert default_steps_per_execution() == expected
+
+
+def test_each_backend_gets_its_own_defaults():
+    # TensorFlow and JAX: several steps a call; PyTorch: Keras' trainer runs one step a call
+    assert default_steps_per_execution("tensorflow") == STEPS_PER_EXECUTION
+    assert default_steps_per_execution("jax") == STEPS_PER_EXECUTION
+    assert default_steps_per_execution("torch") == 1
+    with pytest.raises(ValueError, match="expected tensorflow, jax or torch"):
+        default_steps_per_execution("theano")
+    # the fused Adam kernel is TensorFlow's: on the other backends Keras' Adam stays
+    adam = keras.optimizers.Adam(1e-3)
+    assert (type(fast_optimizer(adam)) is FusedAdam) == TENSORFLOW

@@ -78,7 +78,8 @@ def test_a_broken_workflow_is_rejected(tmp_path):
     result = check_jsonschema(*broken)  # one run: check-jsonschema names each file it rejects
     assert result.returncode != 0
     for path in broken:
-        assert f"{path}::" in result.stdout, f"check-jsonschema accepted {path.name}:\n{result.stdout}"
+        assert f"{path}::" in result.stdout, (f"check-jsonschema accepted {path.name}:\n"
+                                              f"{result.stdout}")
 
 
 def test_every_push_runs_make_test_with_the_keras_dataset_cache():

@@ -6,21 +6,36 @@ measures two changes against the usual way of writing these models; :class:`Imag
 ``compile`` applies both by default:
 
 - ``steps_per_execution``: each call from Python into the compiled training function runs
-  :data:`STEPS_PER_EXECUTION` batches in a loop inside the graph (TensorFlow and JAX; Keras'
-  PyTorch trainer runs one), so the Python side of ``fit`` is paid once per call instead of
-  once per batch. Same batches, same order, same updates: the results are bit for bit those of
-  ``steps_per_execution=1``. (Batch-level callbacks are called once per call.)
+  :data:`STEPS_PER_EXECUTION` batches (TensorFlow: in a loop inside the graph; JAX: in a
+  Python loop over the compiled step; Keras' PyTorch trainer runs one), so the Python side of
+  ``fit`` is paid once per call instead of once per batch. Same batches, same order, same
+  updates: the results are bit for bit those of ``steps_per_execution=1``. (Batch-level
+  callbacks are called once per call.)
 - :class:`FusedAdam`: Keras' Adam, on TensorFlow, updates each weight with about ten separate
   element-wise operations, each a pass over the weights in memory; TensorFlow's
   ``ResourceApplyAdam`` kernel does the same update in one pass (the MLP VAE's 0.8 M weights:
   about 2.4 ms per step -> 0.7 ms on a 2-core CPU). The formula is Keras' own; only float
   rounding differs (the kernel forms ``1 - beta`` in float32, Keras in float64).
 
-Not used, measured: XLA (``jit_compile=True``). It fuses the whole step, but on top of the two
-changes above it made the MLP VAE's ``fit`` no faster that this machine's noise could show; XLA
-makes TensorFlow's random-number ops pick another generator, so the same seed draws other noise
-for the reparameterisation trick and training takes another path; and on a CPU XLA's
-convolutions are about three times slower than TensorFlow's. Keras' default
+Per backend (``make bench`` times the package on each):
+
+- TensorFlow: both of the above; XLA off on a CPU (Keras' default, see below), on with a GPU.
+- JAX: ``steps_per_execution`` too (Keras' JAX trainer then loops over its compiled step in
+  Python, so only the per-call work is saved: in five interleaved pairs of MLP VAE runs on a
+  busy 2-core CPU, 32 steps a call was 0.67 to 1.68 times as fast as one, median 1.04 — no
+  loss); Keras' Adam (its update is compiled with the step by XLA, which fuses it already).
+  JAX always compiles with XLA, whose CPU convolutions are slow: on a CPU the convolutional
+  models train several times faster on TensorFlow.
+- PyTorch: one step a call (Keras' PyTorch trainer accepts no other) and Keras' Adam (which on
+  PyTorch already updates all weights at once with ``torch._foreach_*`` operations). Not used:
+  ``jit_compile=True`` (``torch.compile``): it spent 40 to 75 s compiling the MLP VAE before
+  its first step, longer than a quick-profile notebook trains.
+
+Not used, measured: XLA (``jit_compile=True``) on TensorFlow. It fuses the whole step, but on
+top of the two changes above it made the MLP VAE's ``fit`` no faster that this machine's noise
+could show; XLA makes TensorFlow's random-number ops pick another generator, so the same seed
+draws other noise for the reparameterisation trick and training takes another path; and on a
+CPU XLA's convolutions are about three times slower than TensorFlow's. Keras' default
 (``"auto"``: XLA with a GPU, none on a CPU-only TensorFlow) is left as it is.
 """
 
@@ -34,9 +49,14 @@ from keras import ops
 STEPS_PER_EXECUTION = 32
 
 
-def default_steps_per_execution() -> int:
-    """:data:`STEPS_PER_EXECUTION`, or 1 on PyTorch (whose Keras trainer runs one step a call)."""
-    return 1 if keras.backend.backend() == "torch" else STEPS_PER_EXECUTION
+def default_steps_per_execution(backend: str | None = None) -> int:
+    """Batches per call into the compiled training step on ``backend`` (default: Keras'
+    current one): :data:`STEPS_PER_EXECUTION` on TensorFlow and JAX, 1 on PyTorch (whose
+    Keras trainer runs one step a call)."""
+    backend = backend or keras.backend.backend()
+    if backend not in ("tensorflow", "jax", "torch"):
+        raise ValueError(f"unknown Keras backend {backend!r}; expected tensorflow, jax or torch")
+    return 1 if backend == "torch" else STEPS_PER_EXECUTION
 
 
 @keras.saving.register_keras_serializable(package="vaetutor")
@@ -79,7 +99,8 @@ class FusedAdam(keras.optimizers.Adam):
 
 def fast_optimizer(optimizer):
     """A :class:`FusedAdam` with the settings of ``optimizer`` if it is a plain Keras ``Adam``
-    (or ``"adam"``) on TensorFlow and not yet used; any other optimizer unchanged."""
+    (or ``"adam"``) on TensorFlow and not yet used; any other optimizer, and every optimizer on
+    JAX and PyTorch (where Keras' own Adam is the fastest, see the module's notes), unchanged."""
     if isinstance(optimizer, str):
         optimizer = keras.optimizers.get(optimizer)
     if (type(optimizer) is keras.optimizers.Adam and keras.backend.backend() == "tensorflow"
