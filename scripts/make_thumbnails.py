@@ -25,16 +25,19 @@ PAD = 4
 
 #: The parts of a figure a thumbnail keeps: rows of boxes (left, top, right, bottom) in pixels of
 #: the figure at ``size`` (scaled if the figure's size changes), side by side within a row, rows
-#: one above the other. Figures not listed are shown whole, margins trimmed.
+#: one above the other; each part's white margins are trimmed. A figure not listed is shown
+#: whole, margins trimmed.
 FOCUS = {
+    # the inside of the axes: the samples and the circles fill the thumbnail
+    "01_standard_normal_reference": dict(size=(519, 540), rows=[[(61, 53, 512, 487)]]),
     # the decoded manifold's middle, z in about [-1.5, 1.5]²: 15 x 15 digits instead of 30 x 30
     "02_mlp_vae_mnist": dict(size=(679, 700), rows=[[(212, 189, 510, 487)]]),
     # the two ends of the sweep, c = 0 and c = 20 (of eight panels)
     "03_kl_coefficient_sweep": dict(size=(1006, 627), rows=[[(58, 78, 248, 292),
                                                              (718, 363, 908, 577)]]),
-    # samples from the prior and the decoded grid, without titles (of three panels)
+    # samples from the prior and where the test set's codes lie (of three panels), no titles
     "04_conv_vae_monte_carlo": dict(size=(1519, 476), rows=[[(7, 25, 411, 431),
-                                                             (1108, 25, 1513, 431)]]),
+                                                             (549, 75, 862, 325)]]),
     # morphs of pairs 1 and 3, VAE above MMD-VAE, without the row labels
     "05_mmd_vae": dict(size=(782, 545), rows=[[(122, 74, 774, 218)], [(122, 392, 774, 536)]]),
 }
@@ -62,15 +65,18 @@ def trim(image: Image.Image) -> Image.Image:
 
 
 def assemble(pieces: list[list[Image.Image]]) -> Image.Image:
-    """Rows of images, side by side within a row and rows stacked, on white with PAD between."""
+    """Rows of images, side by side within a row (scaled to one height) and rows stacked, on
+    white with PAD between."""
     row_images = []
     for row in pieces:
         height = max(p.height for p in row)
+        row = [p.resize((round(p.width * height / p.height), height), Image.LANCZOS)
+               if p.height != height else p for p in row]
         canvas = Image.new("RGB", (sum(p.width for p in row) + PAD * (len(row) - 1), height),
                            "white")
         x = 0
         for p in row:
-            canvas.paste(p, (x, (height - p.height) // 2))
+            canvas.paste(p, (x, 0))
             x += p.width + PAD
         row_images.append(canvas)
     width = max(r.width for r in row_images)
