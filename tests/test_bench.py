@@ -49,15 +49,21 @@ def test_the_mlp_flop_count_matches_its_layers():
     assert bench.MLP_FLOPS_PER_SAMPLE == 3 * forward
 
 
+def needs_torch():
+    """The ``torch`` module, or a skip saying how to install it (``make unit BACKEND=torch``
+    runs these tests with PyTorch installed)."""
+    return pytest.importorskip("torch", reason="the plain-PyTorch peers need PyTorch: "
+                                               "pip install -e '.[torch]'")
+
+
 def torch_peer(name):
-    pytest.importorskip("torch", reason="the plain-PyTorch peers need PyTorch: "
-                                        "pip install -e '.[torch]'")
+    needs_torch()
     return bench.pytorch_model(name)
 
 
 @pytest.mark.parametrize("name", list(BUILDERS))
 def test_the_pytorch_peers_have_the_models_parameters_and_shapes(name):
-    import torch
+    torch = needs_torch()
 
     peer, model = torch_peer(name), BUILDERS[name]()
     count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
@@ -72,7 +78,7 @@ def test_the_pytorch_peers_have_the_models_parameters_and_shapes(name):
 
 
 def test_the_pytorch_mlp_vae_computes_the_package_models_outputs_from_the_same_weights():
-    import torch
+    torch = needs_torch()
 
     peer, model = torch_peer("mlp_vae"), build_mlp_vae()
     encoder = [layer.get_weights() for layer in model.encoder.layers if layer.weights]
@@ -93,7 +99,7 @@ def test_the_pytorch_mlp_vae_computes_the_package_models_outputs_from_the_same_w
 
 def test_the_pytorch_losses_are_the_packages_losses():
     """Each peer's loss_function, on the same tensors, against vaetutor.losses."""
-    import torch
+    torch = needs_torch()
 
     from vaetutor import losses
 
