@@ -232,7 +232,7 @@ plt.show()
 #   sandals and sneakers another. With two latent dimensions the model cannot keep every
 #   distinction, and the samples on the left are blurry averages of similar garments.
 
-# %%
+# %% tags=["checked-in-full-profile"]
 for epoch, model in snapshot_models(fashion_trained).items():
     show_as_jpeg(plot_training_snapshot(model, fashion.x_test, fashion.y_test,
                                         fashion.class_names, epoch))

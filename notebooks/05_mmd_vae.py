@@ -31,9 +31,8 @@
 # > moved to its single training engine. The engine trains these runs the same way (same
 # > batches, same updates; the Fashion-MNIST VAE retrained by the engine matches the losses
 # > printed below to within 0.05 nats at every epoch shown, float rounding apart), but the two
-# > cells that define and load the runs printed their settings in the older format, and the
-# > morph figure was drawn before the original images were added at both ends of each row.
-# > The notebook will be re-executed with the published runs once the MMD-VAE's runs are
+# > cells that define and load the runs printed their settings in the older format. The
+# > notebook will be re-executed with the published runs once the MMD-VAE's runs are
 # > published; until then `make test-full` does not check it.
 
 # %%

@@ -29,37 +29,21 @@ def morph_images(model, x_start, x_end, steps=10):
 
 
 def plot_morph_strips(models, pairs, steps=10, title=None):
-    """One row per (model, pair of images): the two original images at the ends, and between
-    them the images decoded along the line between their codes.
+    """One row per (model, pair of images): the images decoded along the line between codes.
 
-    ``models``: ``{name: model}``; ``pairs``: list of ``(x_start, x_end)`` images. Each row has
-    ``steps + 2`` columns: the original start image (framed), the ``steps`` decoded images
-    (the first and last are the model's reconstructions of the two originals), and the
-    original end image (framed). The rows of different models for the same pair are adjacent,
-    so that they compare directly, and a model that reconstructs an original badly shows it
-    next to that original.
+    ``models``: ``{name: model}``; ``pairs``: list of ``(x_start, x_end)`` images. The rows of
+    different models for the same pair are adjacent, so that they compare directly.
     """
-    rows = [(name, i, a, b, morph_images(model, a, b, steps))
+    rows = [(name, i, morph_images(model, a, b, steps))
             for i, (a, b) in enumerate(pairs) for name, model in models.items()]
-    columns = steps + 2
-    fig, axes = plt.subplots(len(rows), columns,
-                             figsize=(columns * 0.9, len(rows) * 0.95 + 0.7), squeeze=False)
-    for r, (name, i, start, end, images) in enumerate(rows):
-        shown = [np.reshape(start, (28, 28)), *images, np.reshape(end, (28, 28))]
-        for c, image in enumerate(shown):
-            ax = axes[r, c]
-            ax.imshow(image, cmap="gray", vmin=0, vmax=1)
-            ax.set_xticks([]), ax.set_yticks([])
-            original = c in (0, columns - 1)
-            for spine in ax.spines.values():
-                spine.set_visible(original)
-                spine.set_color("tab:orange")
-                spine.set_linewidth(2)
+    fig, axes = plt.subplots(len(rows), steps, figsize=(steps * 0.9, len(rows) * 0.95 + 0.4),
+                             squeeze=False)
+    for r, (name, i, images) in enumerate(rows):
+        for s in range(steps):
+            axes[r, s].imshow(images[s], cmap="gray", vmin=0, vmax=1)
+            axes[r, s].set_axis_off()
         axes[r, 0].text(-4, 14, f"{name}, pair {i + 1}", ha="right", va="center", fontsize=9)
-    axes[0, 0].set_title("original", fontsize=8)
-    axes[0, columns - 1].set_title("original", fontsize=8)
-    axes[0, 1].set_title("decoded", fontsize=8)
     if title:
         fig.suptitle(title)
-    fig.subplots_adjust(left=0.16, wspace=0.08, hspace=0.1)
+    fig.subplots_adjust(left=0.18, wspace=0.05, hspace=0.1)
     return fig
