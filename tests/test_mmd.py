@@ -143,7 +143,9 @@ def test_mmd_vae_trains_reports_both_terms_and_reloads(tmp_path):
     history = model.fit(x, batch_size=32, epochs=3, verbose=0)
     assert set(history.history) == {"loss", "reconstruction_loss", "mmd_loss"}
     after = model.evaluate(x, batch_size=128, verbose=0, return_dict=True)
-    assert after["loss"] < before["loss"]
+    # the reconstruction term is a function of the weights alone; the MMD term of one batch
+    # also depends on that call's prior draw, too noisy to compare before and after
+    assert after["reconstruction_loss"] < before["reconstruction_loss"], (before, after)
     decoded = model.decode(np.zeros((3, 2), "float32"))
     assert decoded.shape == (3, 28, 28, 1) and 0 < decoded.min() and decoded.max() < 1
     model.save(tmp_path / "mmd.keras")
