@@ -149,7 +149,10 @@ def test_sampled_codes_have_the_encoders_mean_and_variance():
     np.testing.assert_allclose(per_image.mean(axis=1), z_mean,
                                atol=5 * float(np.exp(0.5 * z_log_var).max()) / math.sqrt(500))
     np.testing.assert_allclose(np.log(per_image.var(axis=1)), z_log_var, atol=0.3)
-    np.testing.assert_array_equal(sample_codes(model, x, seed=1, batch_size=2000), z)
+    # the same codes whatever the batch size, up to the encoder's float rounding (PyTorch's
+    # convolutions round differently for different batch sizes)
+    np.testing.assert_allclose(sample_codes(model, x, seed=1, batch_size=2000), z,
+                               rtol=1e-5, atol=1e-6)
     assert not np.array_equal(sample_codes(model, x, seed=2), z)
 
 
