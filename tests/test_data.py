@@ -127,7 +127,7 @@ def test_a_damaged_file_in_the_keras_cache_is_reported_as_damaged(tmp_path, monk
 
     from vaetutor.data import DatasetUnavailableError, keras_cache_dir
 
-    good = os.path.join(os.environ.get("KERAS_HOME", "/root/keras_home"), "datasets", "mnist.npz")
+    good = os.path.join(keras_cache_dir(), "mnist.npz")  # the real cache, before the patch
     if not os.path.exists(good):
         pytest.skip(f"needs MNIST in the Keras cache ({good})")
     monkeypatch.setattr(keras.src.backend.config, "_KERAS_DIR", str(tmp_path))
