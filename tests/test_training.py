@@ -3,9 +3,12 @@
 import dataclasses
 import json
 
+import keras
 import numpy as np
 import pytest
 
+from vaetutor.data import ImageDataset
+from vaetutor.runs import Run
 from vaetutor.snapshots import snapshot_frames, snapshot_models
 from vaetutor.training import (
     epoch_order,
@@ -217,3 +220,31 @@ def test_history_table_rows_and_values():
 def test_history_table_rejects_ragged_histories():
     with pytest.raises(ValueError, match="one value per epoch"):
         format_history({"loss": [1.0, 2.0], "val_loss": [1.0]})
+
+
+def test_a_supervised_run_trains_the_classifier_on_image_class_pairs(tmp_path):
+    # the class is where the bright bar is (top, middle, bottom third): learnable from pixels
+    rows = lambda n, seed: np.random.default_rng(seed).integers(4, 22, size=n)  # noqa: E731
+    def images(n, seed):
+        x = np.zeros((n, 28, 28, 1), "float32")
+        r = rows(n, seed)
+        for i, row in enumerate(r):
+            x[i, row:row + 3, 4:24] = 1.0
+        return x, np.digitize(r, [10, 16])
+    x_train, y_train = images(512, 0)
+    x_test, y_test = images(128, 1)
+    data = ImageDataset("bars", x_train, y_train, x_test, y_test, ("top", "middle", "bottom"))
+    run = Run(name="bars_classifier", model="classifier", dataset="mnist", epochs=4,
+              batch_size=32, learning_rate=1e-3, seed=0, train_size=512,
+              model_args=dict(num_classes=3, feature_dim=16))
+    assert run.supervised
+    trained = train(run, data, directory=tmp_path, log_every=0)
+    assert set(trained.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert trained.history["val_accuracy"][-1] > 0.9      # chance is about 1/3
+    logits = keras.ops.convert_to_numpy(trained.model(x_test))
+    assert np.mean(logits.argmax(axis=1) == y_test) == pytest.approx(
+        trained.history["val_accuracy"][-1], abs=1e-6)
+    again = train(run, data, directory=tmp_path, log_every=0)   # loaded, compiled to evaluate
+    assert again.source == "local"
+    assert again.model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"] \
+        == pytest.approx(trained.history["val_accuracy"][-1], abs=1e-6)

@@ -17,7 +17,7 @@ def save_model_weights(model, path, *, with_optimizer: bool = False) -> None:
     Keras' ``save_weights`` also stores a compiled model's optimizer state; that is kept only
     ``with_optimizer`` (checkpoints to resume from). Without it, the file holds the model's
     weights alone (what a published or final model needs), written from a copy of the model
-    (a model of the series: its ``encoder`` gives the input shape).
+    (the input shape from the model's ``encoder``, or from the model itself: the classifier).
     """
     path = Path(path)
     if not path.name.endswith(".weights.h5"):
@@ -29,7 +29,8 @@ def save_model_weights(model, path, *, with_optimizer: bool = False) -> None:
         import numpy as np
 
         twin = model.__class__.from_config(model.get_config())
-        twin(np.zeros((1, *model.encoder.inputs[0].shape[1:]), "float32"))  # build the weights
+        inputs = getattr(model, "encoder", model).inputs[0]
+        twin(np.zeros((1, *inputs.shape[1:]), "float32"))  # build the weights
         twin.set_weights(model.get_weights())
         twin.save_weights(tmp)
     os.replace(tmp, path)

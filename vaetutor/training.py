@@ -205,9 +205,10 @@ def load_shared_start(run, model, directory: Path, x_first) -> None:
 
 
 def compile_for_run(model, run) -> None:
-    """Compile ``model`` as ``run`` trains it: Adam with ``run.learning_rate``; a built model's
-    optimizer is built too (so that a model saved before any training reloads cleanly)."""
-    model.compile(optimizer=keras.optimizers.Adam(run.learning_rate))
+    """Compile ``model`` as ``run`` trains it: Adam with ``run.learning_rate`` (and the
+    classifier's loss and accuracy, :meth:`~vaetutor.runs.Run.compile_arguments`); a built
+    model's optimizer is built too (so that a model saved before any training reloads cleanly)."""
+    model.compile(optimizer=keras.optimizers.Adam(run.learning_rate), **run.compile_arguments())
     if model.built:
         model.optimizer.build(model.trainable_variables)
 
@@ -219,7 +220,8 @@ def train(run, data=None, *, directory, log_every: int = 1, until_epoch: int | N
     Builds the model (seeded by ``run.seed``), compiles it with Adam(``run.learning_rate``)
     through the model's ``compile`` (with its speed-ups), and trains epoch by epoch on
     ``data.x_train`` (``data`` defaults to ``run.load_data()``), with ``data.x_test`` as
-    validation data when ``run.validate``. A finished run in ``directory`` is loaded, not
+    validation data when ``run.validate``; a supervised run (the classifier) on the pairs
+    ``(data.x_train, data.y_train)``, validated on ``(data.x_test, data.y_test)``. A finished run in ``directory`` is loaded, not
     trained again.
 
     Args:
@@ -238,7 +240,10 @@ def train(run, data=None, *, directory, log_every: int = 1, until_epoch: int | N
         raise ValueError(f"run {run.name!r} trains on {expected} images; data.x_train has "
                          f"{len(data.x_train)}: pass run.load_data(), or nothing")
     x = check_images(data.x_train, name=f"{run.name}: x_train")
-    validation = (data.x_test,) if run.validate else None
+    y = np.asarray(data.y_train) if run.supervised else None
+    validation = None
+    if run.validate:
+        validation = (data.x_test, np.asarray(data.y_test)) if run.supervised else (data.x_test,)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     check_or_write_settings(directory, run.settings())
@@ -263,7 +268,7 @@ def train(run, data=None, *, directory, log_every: int = 1, until_epoch: int | N
     for epoch in range(done, last):
         start = time.perf_counter()
         order = epoch_order(len(x), run.seed, epoch)
-        result = model.fit(x[order], batch_size=run.batch_size, epochs=epoch + 1,
+        result = model.fit(x[order], None if y is None else y[order], batch_size=run.batch_size, epochs=epoch + 1,
                            initial_epoch=epoch, shuffle=False, validation_data=validation,
                            verbose=0)
         logs = {k: float(v[-1]) for k, v in result.history.items()}
