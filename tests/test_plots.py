@@ -6,6 +6,8 @@ from statistics import NormalDist
 
 from vaetutor.plots import (
     latent_grid,
+    plot_bound_against_k,
+    plot_side_by_side,
     plot_decoder_manifold,
     plot_latent_scatter,
     plot_loss_curves,
@@ -152,3 +154,26 @@ def test_show_as_jpeg_displays_a_jpeg_and_closes_the_figure(monkeypatch):
     show_as_jpeg(fig)
     assert shown[0].format == "jpeg" and shown[0].data[:2] == b"\xff\xd8"
     assert not plt.fignum_exists(fig.number)
+
+
+def test_bound_figure_plots_the_paired_gain_over_the_elbo():
+    elbo = np.array([-100.0, -90.0, -80.0])
+    bounds = {"a": {1: elbo, 10: elbo + [1.0, 2.0, 3.0], 100: elbo + 4.0}}
+    fig = plot_bound_against_k(bounds)
+    (line,) = fig.axes[0].lines
+    np.testing.assert_allclose(line.get_xdata(), [1, 10, 100])
+    np.testing.assert_allclose(line.get_ydata(), [0.0, 2.0, 4.0])
+    assert fig.axes[0].get_xscale() == "log"
+    with pytest.raises(ValueError, match="K = 1"):
+        plot_bound_against_k({"b": {10: elbo}})
+
+
+def test_side_by_side_bars_have_one_bar_per_group_and_model():
+    values = {"2-D": {"VAE": {"m": 1.0}, "MMD": {"m": 2.0}},
+              "16-D": {"VAE": {"m": 3.0}, "MMD": {"m": 4.0}}}
+    fig = plot_side_by_side(values, {"m": "metric m"})
+    heights = sorted(p.get_height() for p in fig.axes[0].patches)
+    assert heights == [1.0, 2.0, 3.0, 4.0]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["2-D", "16-D"]
+    with pytest.raises(ValueError, match="models"):
+        plot_side_by_side({"a": {"VAE": {"m": 1}}, "b": {"MMD": {"m": 1}}}, {"m": "m"})

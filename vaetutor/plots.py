@@ -346,3 +346,60 @@ def show_as_jpeg(fig, dpi=90, quality=80):
                 pil_kwargs={"quality": quality})
     plt.close(fig)
     display(Image(data=buffer.getvalue(), format="jpeg"))
+
+
+def plot_bound_against_k(bounds, title=None):
+    """The importance-weighted bound's gain over the ELBO against K, one line per model.
+
+    ``bounds``: ``{label: {K: per-image bound (n,)}}`` (from
+    :func:`vaetutor.likelihood.importance_weighted_bounds`, K = 1 included). Plots the mean over
+    images of L_K - L_1 (nats, the same draws, so the difference is paired) with a band of
+    ± one standard error of that mean, on a logarithmic K axis.
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, by_k in bounds.items():
+        if 1 not in by_k:
+            raise ValueError(f"bounds[{label!r}] needs K = 1 (the ELBO) to measure the gain")
+        ks = sorted(by_k)
+        gains = [np.asarray(by_k[k]) - np.asarray(by_k[1]) for k in ks]
+        mean = np.array([g.mean() for g in gains])
+        error = np.array([g.std(ddof=1) / np.sqrt(g.size) if g.size > 1 else 0.0 for g in gains])
+        (line,) = ax.plot(ks, mean, marker="o", label=label)
+        ax.fill_between(ks, mean - error, mean + error, color=line.get_color(), alpha=0.2)
+    ax.set_xscale("log")
+    ax.set(xlabel="K (importance samples per image)", ylabel="L_K − L_1 (nats per image)",
+           title=title or "How much the bound gains over the ELBO")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_side_by_side(values, metrics, title=None):
+    """Grouped bars: for each metric one axis, for each group (e.g. a dataset and latent size)
+    one bar per model.
+
+    ``values``: ``{group: {model: {metric: value}}}``; ``metrics``: ``{metric: axis title}``.
+    Every group must have the same models, each with every metric.
+    """
+    groups = list(values)
+    models = list(values[groups[0]])
+    for group in groups:
+        if list(values[group]) != models:
+            raise ValueError(f"every group needs the models {models}; {group!r} has "
+                             f"{list(values[group])}")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.8), squeeze=False)
+    width = 0.8 / len(models)
+    x = np.arange(len(groups))
+    for ax, (metric, label) in zip(axes[0], metrics.items()):
+        for i, model in enumerate(models):
+            heights = [values[group][model][metric] for group in groups]
+            ax.bar(x + (i - (len(models) - 1) / 2) * width, heights, width, label=model)
+        ax.set_xticks(x, groups, rotation=30, ha="right", fontsize=8)
+        ax.set_title(label, fontsize=10)
+        ax.grid(alpha=0.3, axis="y")
+    axes[0, 0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
