@@ -38,8 +38,8 @@ FOCUS = {
     # samples from the prior and where the test set's codes lie (of three panels), no titles
     "04_conv_vae_monte_carlo": dict(size=(1519, 476), rows=[[(7, 25, 411, 431),
                                                              (549, 75, 862, 325)]]),
-    # morphs of pairs 1 and 3, VAE above MMD-VAE, without the row labels
-    "05_mmd_vae": dict(size=(782, 545), rows=[[(122, 74, 774, 218)], [(122, 392, 774, 536)]]),
+    # morphs of pairs 2 and 3 framed by their originals, VAE above MMD-VAE, no row labels
+    "05_mmd_vae": dict(size=(933, 569), rows=[[(122, 245, 928, 398)], [(122, 412, 928, 563)]]),
 }
 
 

@@ -8,7 +8,7 @@ from vaetutor.likelihood import importance_weighted_bounds
 from vaetutor.representation import knn_accuracy, sample_codes
 from vaetutor.sample_quality import (build_classifier, classifier_features, feature_statistics,
                                      sample_quality)
-from vaetutor.scorecard import (as_images, different_class_pairs, format_results,
+from vaetutor.scorecard import (as_images, different_class_pairs, format_codes, format_results,
                                 mean_and_error, score_model)
 from vaetutor.seeding import seed_everything
 
@@ -84,3 +84,15 @@ def test_bad_arguments_are_named(far_mlp_vae, setting):
 def test_mean_and_error():
     mean, error = mean_and_error([1.0, 2.0, 3.0, 4.0])
     assert mean == 2.5 and error == pytest.approx(np.std([1, 2, 3, 4], ddof=1) / 2)
+
+
+def test_the_codes_table_has_a_line_per_kind_of_code_and_the_priors(far_mlp_vae, setting):
+    data, classifier, reference = setting
+    score = score_model(far_mlp_vae, data, classifier=classifier, reference_statistics=reference,
+                        iw_ks=[1], iw_indices=np.arange(4), samples=100, morph_pairs=5)
+    lines = format_codes({"far": score}).splitlines()
+    assert [line.split()[:2] for line in lines[2:]] == [["far", "z"], ["far", "z~q"],
+                                                        ["prior", "N(0,"]]
+    mean_codes = score["codes"]["mean"]
+    assert f"{mean_codes['gaussian_kl']:7.3f}" in lines[2]
+    assert lines[4].split()[-3:] == ["60.7%", "13.5%", "1.1%"]   # exp(-r^2 / 2) in 2-D

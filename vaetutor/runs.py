@@ -107,9 +107,10 @@ class Run:
         data = ("binarised " if self.binarize else "") + data
         size = "60,000" if self.train_size is None else f"{self.train_size:,}"
         arguments = ", ".join(f"{k}={v}" for k, v in self.model_args.items())
-        return (f"{names[self.model]} ({arguments}) on {size} {data} training images: "
-                f"{self.epochs} epochs, batch {self.batch_size}, Adam {self.learning_rate:g}, "
-                f"seed {self.seed}")
+        arguments = f" ({arguments})" if arguments else ""
+        epochs = f"{self.epochs} epoch" + ("" if self.epochs == 1 else "s")
+        return (f"{names[self.model]}{arguments} on {size} {data} training images: {epochs}, "
+                f"batch {self.batch_size}, Adam {self.learning_rate:g}, seed {self.seed}")
 
     def build_model(self):
         """Seed everything with ``seed``, then build the (uncompiled) model."""

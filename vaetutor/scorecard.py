@@ -146,3 +146,30 @@ def format_results(scores: dict, k: int) -> str:
                                                  for _, width, get in _COLUMNS[1:]]
         lines.append(" ".join(cells))
     return "\n".join(lines)
+
+
+def format_codes(scores: dict) -> str:
+    """How well the codes match N(0, I), in detail: one line per model and kind of code
+    (``z``: mean codes; ``z~q``: sampled codes of a VAE), with the prior's own line per latent
+    size. Columns: ||mean||, ||covariance - I|| (Frobenius), the Gaussian KL of those two
+    moments to N(0, I) (nats), the shares beyond radius 1, 2 and 3, and kNN and probe accuracy.
+    """
+    header = (f"{'model':<26} {'codes':>5} {'|mean|':>6} {'|cov-I|':>7} {'KL(mom)':>7} "
+              f"{'>r1':>6} {'>r2':>6} {'>r3':>6} {'kNN':>6} {'probe':>6}")
+    lines = [header, "-" * len(header)]
+    priors = {}
+    for name, score in scores.items():
+        for kind, label in (("mean", "z"), ("sampled", "z~q")):
+            if kind not in score["codes"]:
+                continue
+            c = score["codes"][kind]
+            beyond = [c["fraction_beyond"][r] for r in (1.0, 2.0, 3.0)]
+            priors[score["latent_dim"]] = [c["prior_fraction_beyond"][r] for r in (1.0, 2.0, 3.0)]
+            lines.append(f"{name:<26} {label:>5} {c['mean_norm']:6.2f} "
+                         f"{c['covariance_error']:7.2f} {c['gaussian_kl']:7.3f} "
+                         + " ".join(f"{b:6.1%}" for b in beyond)
+                         + f" {c['knn_accuracy']:6.3f} {c['linear_probe_accuracy']:6.3f}")
+    for d, beyond in sorted(priors.items()):
+        lines.append(f"{f'prior N(0, I), {d}-D':<26} {'':>5} {0:6.2f} {0:7.2f} {0:7.3f} "
+                     + " ".join(f"{b:6.1%}" for b in beyond))
+    return "\n".join(lines)

@@ -1,0 +1,404 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · How good are these models? Numbers a paper would print
+#
+# The Fashion-MNIST article ends its comparison of the VAE and the MMD-VAE by admitting that it
+# is hard to say how good the representations are "when there's nothing to compare with", and
+# notebooks 02–05 compared models by eye and by a few held-out losses. This notebook measures
+# every model the series trains in the ways the literature does, on the same test images, and
+# sets the numbers side by side:
+#
+# - **log-likelihood**: the importance-weighted bound of Burda, Grosse and Salakhutdinov (2015),
+#   which on binarised MNIST is a number in nats that papers print;
+# - **informative codes**: how well the class of a test image can be read off its code, by
+#   k-nearest neighbours and by a linear classifier (a *linear probe*), both fitted on the
+#   training images' codes;
+# - **codes that match the prior**: the squared MMD of the codes to N(0, I), of the VAEs' mean
+#   codes and of codes sampled from q(z|x), and the share of codes beyond radius 2;
+# - **sample quality**: what a classifier trained on the real images makes of 10,000 samples
+#   decoded from prior draws (the ideas of the Inception score and the Fréchet Inception
+#   distance, at the scale of 28 × 28 images);
+# - **smooth morphs**: how directly the decoded images move from one end of a morph to the
+#   other.
+#
+# The models are the published runs of notebooks 02–05 (the MLP VAE, the eight KL coefficients
+# of the sweep, the conv VAE on three datasets, the MMD-VAE on two), and two more: the conv VAE
+# and the MMD-VAE with 16 latent dimensions on Fashion-MNIST, where the two objectives differ
+# most.
+#
+# **You will learn**
+# - what the importance-weighted bound is, why it is tighter than the ELBO, and when it is a
+#   log-likelihood you may compare with a paper's;
+# - how to score representations and samples with simple, standard tools, and what each score
+#   can and cannot see;
+# - which claims of the articles these numbers support, and which they do not.
+
+# %%
+import inspect
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from vaetutor.data import load_dataset
+from vaetutor.likelihood import (PUBLISHED_K, PUBLISHED_VAE_LOG_LIKELIHOOD,
+                                 importance_weighted_bounds)
+from vaetutor.plots import (plot_bound_against_k, plot_image_grid, plot_metrics_against,
+                            plot_side_by_side, show_as_jpeg)
+from vaetutor.profiles import choose_settings, current_profile
+from vaetutor.published import obtain_run
+from vaetutor.representation import standard_normal_fraction_beyond
+from vaetutor.runs import (KL_WEIGHTS, WIDE_LATENT_DIM, classifier_run, conv_run,
+                           kl_sweep_run, mlp_vae_run)
+from vaetutor.runtime import describe
+from vaetutor.sample_quality import (class_probabilities, classifier_features,
+                                     class_histogram_entropy, feature_statistics,
+                                     frechet_distance, mean_confidence)
+from vaetutor.scorecard import format_codes, format_results, mean_and_error, score_model
+
+# %% tags=["nbval-ignore-output"]
+# where this notebook runs: Keras, its backend and the device (CPU, or the GPU's name)
+print(describe())
+
+# %% [markdown]
+# ## Settings
+#
+# The importance-weighted bound costs K decoder passes per image, so it is computed on a random
+# subset of the test images (the same subset for every model of a dataset), with K up to 100
+# for the table and up to 5,000 on fewer images for the curve of the bound against K. Every
+# other figure uses all 10,000 test images (and the 60,000 training images for fitting the
+# kNN classifier and the probe).
+
+# %% tags=["checked-in-full-profile"]
+settings = choose_settings(
+    full=dict(table_k=100, table_images=500, curve_ks=(1, 5, 50, 500, 5000), curve_images=40,
+              samples=10_000, morph_pairs=500),
+    quick=dict(table_k=10, table_images=50, curve_ks=(1, 5, 50), curve_images=10,
+               samples=2000, morph_pairs=100),
+)
+
+# %% [markdown]
+# ## The models
+#
+# Each run is defined once in `vaetutor.runs`; `obtain_run` loads the published weights (the
+# full profile) or trains the run here (the quick profile, or `VAETUTOR_RETRAIN=1`). One line
+# per run says which it is. The two 16-dimensional runs and the two classifiers were trained
+# for this notebook; the others are notebooks 02–05's.
+
+# %% tags=["nbval-ignore-output"]
+runs = {
+    "MLP VAE, MNIST": mlp_vae_run(),
+    **{f"sweep c={c:g}": kl_sweep_run(c) for c in KL_WEIGHTS},
+    "conv VAE, Fashion": conv_run("conv_vae", "fashion_mnist"),
+    "MMD-VAE, Fashion": conv_run("conv_mmd_vae", "fashion_mnist"),
+    f"conv VAE, Fashion, {WIDE_LATENT_DIM}-D": conv_run("conv_vae", "fashion_mnist",
+                                                        latent_dim=WIDE_LATENT_DIM),
+    f"MMD-VAE, Fashion, {WIDE_LATENT_DIM}-D": conv_run("conv_mmd_vae", "fashion_mnist",
+                                                       latent_dim=WIDE_LATENT_DIM),
+    "conv VAE, MNIST": conv_run("conv_vae", "mnist"),
+    "MMD-VAE, MNIST": conv_run("conv_mmd_vae", "mnist"),
+    "conv VAE, binarised MNIST": conv_run("conv_vae", "mnist", binarize=True),
+}
+models = {name: obtain_run(run, log_every=0).model for name, run in runs.items()}
+classifiers = {dataset: obtain_run(classifier_run(dataset), log_every=0)
+               for dataset in ("mnist", "fashion_mnist")}
+
+# %% [markdown]
+# ## The classifier that scores samples
+#
+# A small convolutional network (two convolutions, a 128-unit layer whose outputs are the
+# *features*, and a linear layer to the ten classes), trained once per dataset on the real
+# training images, five epochs in the full profile. Its test accuracy, and what it reports for
+# the real test images themselves — the values a model's samples would get if they were as good
+# as real images. The Fréchet distance of real images is that of 10,000 training images to the
+# test set: it is not 0, because two finite samples differ, and it is the floor a model can
+# hope for with 10,000 samples.
+
+# %% tags=["checked-in-full-profile"]
+data = {}      # the evaluation data of each layout, loaded once
+
+
+def evaluation_data(run):
+    """The whole dataset in the layout (and binarisation) ``run`` was trained on."""
+    key = (run.dataset, run.flatten, run.binarize)
+    if key not in data:
+        data[key] = load_dataset(run.dataset, flatten=run.flatten, binarize=run.binarize)
+    return data[key]
+
+
+reference, real_scores = {}, {}
+for dataset, trained in classifiers.items():
+    images = load_dataset(dataset)
+    classifier = trained.model
+    test_features = classifier_features(classifier, images.x_test)
+    reference[dataset] = feature_statistics(test_features)
+    probabilities = class_probabilities(classifier, images.x_test)
+    real_scores[dataset] = {
+        "accuracy": float(np.mean(probabilities.argmax(axis=1) == images.y_test)),
+        "mean_confidence": mean_confidence(probabilities),
+        "class_entropy": class_histogram_entropy(probabilities),
+        "frechet_distance": frechet_distance(classifier_features(classifier,
+                                                                 images.x_train[:10_000]),
+                                             test_features),
+    }
+    print(f"{dataset:14s} classifier test accuracy {real_scores[dataset]['accuracy']:.3f};  real "
+          f"test images: mean confidence {real_scores[dataset]['mean_confidence']:.3f}, class "
+          f"entropy {real_scores[dataset]['class_entropy']:.2f} nats (log 10 = 2.30), Fréchet "
+          f"distance of 10,000 training images {real_scores[dataset]['frechet_distance']:.2f}")
+
+# %% [markdown]
+# ## Scoring every model
+#
+# `score_model` runs every measurement on one model; its source shows what it calls:
+
+# %%
+print(inspect.getsource(score_model))
+
+# %% tags=["nbval-ignore-output"]
+table_subset = {}
+scores = {}
+for name, model in models.items():
+    run = runs[name]
+    eval_data = evaluation_data(run)
+    subset = table_subset.setdefault(run.dataset, np.sort(np.random.default_rng(0).choice(
+        len(eval_data.x_test), settings["table_images"], replace=False)))
+    scores[name] = score_model(model, eval_data, classifier=classifiers[run.dataset].model,
+                               reference_statistics=reference[run.dataset],
+                               iw_ks=[1, settings["table_k"]], iw_indices=subset,
+                               samples=settings["samples"], morph_pairs=settings["morph_pairs"])
+    print(f"scored {name}")
+
+# %% [markdown]
+# ## The results table
+#
+# One row per model. Columns: **d** the latent size; **L_K** the importance-weighted bound
+# (mean ± standard error over the table's test images, nats per image; a VAE's only);
+# **kNN** and **probe** the accuracy of 5-nearest-neighbours and of a linear probe on the mean
+# codes (chance 0.1); **MMD² z** and **MMD² z~q** the squared MMD to N(0, I) of the mean codes
+# and of sampled codes (for 2,000 codes, two samples from the same distribution give about
+# 0.0005 in 2-D); **>r2 z** the share of mean codes beyond radius 2 (the prior: 13.5 % in 2-D,
+# 99.9 % in 16-D); for 10,000 prior samples, the classifier's mean confidence **conf**, the
+# entropy **H** of its class histogram (nats; 2.30 when all ten classes are drawn equally) and
+# the Fréchet distance **FD** of its features to the test set's; **morph** the mean path ratio
+# of morphs between test images of different classes (1 = the images change in a straight line
+# in pixel space, larger = detours).
+
+# %% tags=["checked-in-full-profile"]
+print(format_results(scores, k=settings["table_k"]))
+print()
+for dataset, real in real_scores.items():
+    print(f"real {dataset} test images: conf {real['mean_confidence']:.3f}, H "
+          f"{real['class_entropy']:.2f}, FD (10,000 training images) {real['frechet_distance']:.1f}")
+print(f"prior share beyond radius 2: {standard_normal_fraction_beyond(2.0, 2):.1%} (2-D), "
+      f"{standard_normal_fraction_beyond(2.0, WIDE_LATENT_DIM):.1%} ({WIDE_LATENT_DIM}-D)")
+
+# %% [markdown]
+# RESULTS-TEXT
+
+# %% [markdown]
+# ### The codes against the prior, in detail
+#
+# For each model its mean codes (`z`) and, for the VAEs, codes sampled from q(z|x) (`z~q`):
+# the norm of their mean and the distance of their covariance from the identity, the KL from
+# N(0, I) of a Gaussian with those two moments (0 when they match the prior's; blind to any
+# other difference, which the MMD sees), the shares beyond radius 1, 2 and 3 against the
+# prior's, and the kNN and probe accuracy of each kind of code:
+
+# %% tags=["checked-in-full-profile"]
+print(format_codes(scores))
+
+# %% [markdown]
+# CODES-TEXT
+
+# %% [markdown]
+# ## The importance-weighted bound against K
+#
+# For one image, the ELBO is the mean of the log importance weights
+# $\log w_k = \log p(x|z_k) + \log p(z_k) - \log q(z_k|x)$ over draws $z_k \sim q(z|x)$, and the
+# importance-weighted bound is the log of their mean,
+#
+# $$L_K(x) = \log \frac1K \sum_{k=1}^K w_k \;\le\; \log p(x).$$
+#
+# $L_1$ is the single-sample ELBO; $\mathbb E\,L_K$ grows with K and tends to $\log p(x)$,
+# because the mean of the weights is an unbiased estimate of $p(x)$ whose log is biased low by
+# less the more weights it averages. The gap that closes is the ELBO's
+# $\mathrm{KL}(q(z|x)\,\|\,p(z|x))$: how far the encoder's Gaussian is from the true posterior.
+# Below, the gain $L_K - L_1$ on the curve's test images (the same draws for every K, so the
+# differences are paired), for the VAEs of each kind:
+
+# %% tags=["checked-in-full-profile"]
+curve_models = ["MLP VAE, MNIST", "conv VAE, binarised MNIST",
+                "conv VAE, Fashion", f"conv VAE, Fashion, {WIDE_LATENT_DIM}-D"]
+curves = {}
+for name in curve_models:
+    eval_data = evaluation_data(runs[name])
+    subset = table_subset[runs[name].dataset][:settings["curve_images"]]
+    curves[name] = importance_weighted_bounds(models[name], eval_data.x_test[subset],
+                                              settings["curve_ks"], seed=1)
+    print(f"{name:28s} " + "  ".join(
+        f"L_{k} {np.mean(v):8.2f}" for k, v in curves[name].items()))
+
+# %% tags=["key-figure"]
+fig = plot_bound_against_k(curves, title=f"Gain of L_K over the ELBO "
+                                         f"({settings['curve_images']} test images per model)")
+plt.show()
+
+# %% [markdown]
+# CURVE-TEXT
+
+# %% [markdown]
+# ## The KL coefficient: what the codes know, and what the samples look like
+#
+# Notebook 03 swept the KL coefficient c of `loss = reconstruction + c * KL`. The same models,
+# scored:
+
+# %% tags=["checked-in-full-profile"]
+sweep = {c: scores[f"sweep c={c:g}"] for c in KL_WEIGHTS}
+fig = plot_metrics_against(
+    KL_WEIGHTS,
+    {"kNN accuracy": [s["codes"]["mean"]["knn_accuracy"] for s in sweep.values()],
+     "linear-probe accuracy": [s["codes"]["mean"]["linear_probe_accuracy"] for s in sweep.values()],
+     "samples: mean confidence": [s["samples"]["mean_confidence"] for s in sweep.values()],
+     "samples: Fréchet distance": [s["samples"]["frechet_distance"] for s in sweep.values()]},
+    xlabel="KL coefficient c", title="The sweep of notebook 03, scored", log_y=[
+        "samples: Fréchet distance"])
+plt.show()
+
+# %% [markdown]
+# SWEEP-TEXT
+
+# %% [markdown]
+# ## The VAE and the MMD-VAE side by side
+#
+# The same architecture, data, seeds and epochs; the conv VAE and the MMD-VAE of notebooks 04
+# and 05 with 2 latent dimensions, and both with 16 on Fashion-MNIST:
+
+# %% tags=["checked-in-full-profile"]
+pairs = {"Fashion, 2-D": ("conv VAE, Fashion", "MMD-VAE, Fashion"),
+         f"Fashion, {WIDE_LATENT_DIM}-D": (f"conv VAE, Fashion, {WIDE_LATENT_DIM}-D",
+                                           f"MMD-VAE, Fashion, {WIDE_LATENT_DIM}-D"),
+         "MNIST, 2-D": ("conv VAE, MNIST", "MMD-VAE, MNIST")}
+side_by_side = {
+    group: {label: {"kNN": scores[name]["codes"]["mean"]["knn_accuracy"],
+                    "probe": scores[name]["codes"]["mean"]["linear_probe_accuracy"],
+                    "MMD²": scores[name]["codes"]["mean"]["mmd"],
+                    "confidence": scores[name]["samples"]["mean_confidence"],
+                    "FD": scores[name]["samples"]["frechet_distance"],
+                    "morph": scores[name]["morph"]["path_ratio"]}
+            for label, name in zip(("VAE", "MMD-VAE"), names)}
+    for group, names in pairs.items()}
+fig = plot_side_by_side(side_by_side, {
+    "kNN": "kNN accuracy (higher: better)", "probe": "linear probe (higher: better)",
+    "MMD²": "MMD² of the codes to N(0, I)\n(lower: closer)",
+    "confidence": "samples: mean confidence\n(higher: sharper)",
+    "FD": "samples: Fréchet distance\n(lower: better)",
+    "morph": "morph path ratio\n(1 = straight)"})
+show_as_jpeg(fig)
+
+# %% [markdown]
+# And the samples themselves: 64 images decoded from the same draws of N(0, I) by each model
+# (the 2-D models' from the first two coordinates of those draws):
+
+# %%
+z_show = np.random.default_rng(5).standard_normal((64, WIDE_LATENT_DIM)).astype("float32")
+fig, axes = plt.subplots(2, 2, figsize=(11, 11))
+for ax, name in zip(axes.flat, [*pairs["Fashion, 2-D"], *pairs[f"Fashion, {WIDE_LATENT_DIM}-D"]]):
+    model = models[name]
+    plot_image_grid(model.decode(z_show[:, :model.latent_dim]), n_cols=8, ax=ax,
+                    title=f"{name}: samples")
+fig.tight_layout()
+show_as_jpeg(fig)
+
+# %% [markdown]
+# CLAIMS-TEXT
+
+# %% [markdown]
+# ## Binarised MNIST beside a published log-likelihood
+#
+# BINARY-TEXT
+
+# %%
+# Closing checks. Both profiles: the bound's properties and the scores' ranges.
+for name, score in scores.items():
+    codes = score["codes"]["mean"]
+    assert 0.0 <= codes["knn_accuracy"] <= 1.0 and 0.0 <= codes["linear_probe_accuracy"] <= 1.0
+    assert 0.0 < score["samples"]["mean_confidence"] <= 1.0
+    assert 0.0 <= score["samples"]["class_entropy"] <= np.log(10) + 1e-9
+    assert score["morph"]["path_ratio"] >= 1.0 - 1e-6
+for name, by_k in curves.items():
+    ks = sorted(by_k)
+    assert np.mean(by_k[ks[-1]]) >= np.mean(by_k[1]), (name, ks)   # tighter than the ELBO
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. The MMD-VAE has no row in the bound's columns. What would you need to give it one?
+#
+#    <details><summary>Hint</summary>
+#
+#    The bound needs three densities for each draw: p(x|z), p(z) and q(z|x). Which of them does
+#    the MMD-VAE define?
+#    </details>
+#
+#    <details><summary>Answer</summary>
+#
+#    Only p(z). Its encoder returns one code, not a distribution, so there is no q(z|x) to draw
+#    from and divide by; any proposal would do for importance sampling (a Gaussian around the
+#    code, with a spread you choose), since the bound holds for every proposal that covers the
+#    posterior. But its decoder was trained on a squared error, which is the log-likelihood of
+#    a Gaussian p(x|z) only once you fix a noise variance, and the bound then depends on that
+#    choice. The MMD-VAE is not trained as a density model, so its "likelihood" is whatever
+#    that choice makes it.
+#    </details>
+#
+# 2. Score the MMD-VAE on Fashion-MNIST with 1,000 prior samples instead of 10,000. How does
+#    the Fréchet distance change, and why should two models only be compared with the same
+#    number of samples?
+#
+#    <details><summary>Hint</summary>
+#
+#    `sample_quality(classifiers["fashion_mnist"].model, as_images(model.decode(z)),
+#    reference["fashion_mnist"])` with `z` of shape (1000, 2), from `vaetutor.sample_quality`
+#    and `vaetutor.scorecard`. The distance compares a mean and a covariance estimated from the
+#    samples with those of the test set.
+#    </details>
+#
+#    <details><summary>Answer</summary>
+#
+#    It grows. The covariance of 128 features estimated from fewer samples is noisier, and the
+#    noise adds to the distance on average: the Fréchet distance of a finite sample is biased
+#    upwards, more so for fewer samples (even two samples of real images are not at distance
+#    0, as the classifier's own row shows). Models scored with different numbers of samples
+#    differ by that bias as well as by their quality.
+#    </details>
+#
+# 3. Multiply the first coordinate of every code by 10 and compute the kNN and the probe
+#    accuracy again. Which changes, and why?
+#
+#    <details><summary>Hint</summary>
+#
+#    `knn_accuracy` and `linear_probe_accuracy` from `vaetutor.representation`; read what
+#    each does to the codes before fitting.
+#    </details>
+#
+#    <details><summary>Answer</summary>
+#
+#    The kNN accuracy changes: its neighbours are found by Euclidean distance, which the
+#    stretched coordinate now dominates. The probe's does not (up to its fit's tolerance): it
+#    standardises each coordinate first, and a linear classifier can undo any scaling anyway.
+#    kNN measures the geometry the scatter plots show; the probe measures linear separability
+#    whatever the scale.
+#    </details>
