@@ -2,6 +2,7 @@
 
 import math
 
+import keras
 import numpy as np
 import pytest
 import scipy.linalg
@@ -9,6 +10,7 @@ import scipy.linalg
 from vaetutor.sample_quality import (
     FEATURES_LAYER,
     build_classifier,
+    classifier_compile_arguments,
     class_histogram_entropy,
     class_probabilities,
     classifier_features,
@@ -120,6 +122,7 @@ def bar_images(n, seed):
 def trained():
     seed_everything(0)
     classifier = build_classifier()
+    classifier.compile(optimizer=keras.optimizers.Adam(1e-3), **classifier_compile_arguments())
     x, y = bar_images(2000, 0)
     classifier.fit(x, y, epochs=2, batch_size=64, verbose=0)
     return classifier, bar_images(1000, 1)

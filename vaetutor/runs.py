@@ -16,7 +16,7 @@ from .conv import build_conv_mmd_vae, build_conv_vae
 from .data import ImageDataset, load_dataset
 from .mlp import build_mlp_vae
 from .profiles import current_profile
-from .sample_quality import build_classifier
+from .sample_quality import build_classifier, classifier_compile_arguments
 from .seeding import seed_everything
 
 #: model builders by name: ``Run.model`` picks one, ``Run.model_args`` are its arguments
@@ -92,12 +92,7 @@ class Run:
     def compile_arguments(self) -> dict:
         """What ``compile`` needs besides the optimizer: the classifier's loss and accuracy;
         nothing for the autoencoders, whose loss is their own ``compute_loss``."""
-        if not self.supervised:
-            return {}
-        import keras
-
-        return dict(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                    metrics=["accuracy"])
+        return classifier_compile_arguments() if self.supervised else {}
 
     def describe(self) -> str:
         """One line: model, data and training settings."""

@@ -40,13 +40,13 @@ FEATURES_LAYER = "features"
 
 
 def build_classifier(num_classes=10, feature_dim=128, name="classifier"):
-    """A small convolutional classifier of 28x28x1 images, compiled, outputting logits.
+    """A small convolutional classifier of 28x28x1 images, outputting logits (not compiled).
 
     x ``(batch, 28, 28, 1)`` -> Conv(32, 3, relu) -> MaxPool(2) -> Conv(64, 3, relu) ->
     MaxPool(2) -> Flatten -> Dense(``feature_dim``, relu, name ``"features"``) -> Dropout(0.3)
-    -> Dense(``num_classes``) logits: 225,034 weights with the defaults. Compiled with Adam
-    (learning rate 1e-3), the cross-entropy of integer labels from logits and the accuracy,
-    so ``classifier.fit(x_train, y_train, ...)`` trains it. Seed with
+    -> Dense(``num_classes``) logits: 225,034 weights with the defaults. Train it with the
+    engine (:func:`vaetutor.runs.classifier_run`), which compiles it with Adam and
+    :func:`classifier_compile_arguments`. Seed with
     :func:`vaetutor.seeding.seed_everything` first for repeatable weights.
     """
     for arg, value in (("num_classes", num_classes), ("feature_dim", feature_dim)):
@@ -61,11 +61,14 @@ def build_classifier(num_classes=10, feature_dim=128, name="classifier"):
     features = keras.layers.Dense(feature_dim, activation="relu", name=FEATURES_LAYER)(h)
     h = keras.layers.Dropout(0.3, name="dropout")(features)
     logits = keras.layers.Dense(num_classes, name="logits")(h)
-    model = keras.Model(x, logits, name=name)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    return model
+    return keras.Model(x, logits, name=name)
+
+
+def classifier_compile_arguments() -> dict:
+    """``compile``'s loss and metrics for the classifier: the cross-entropy of integer labels
+    from logits (mean over the batch), and the accuracy."""
+    return dict(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                metrics=["accuracy"])
 
 
 def _check_batch_size(batch_size):
