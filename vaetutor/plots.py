@@ -375,9 +375,9 @@ def plot_bound_against_k(bounds, title=None):
     return fig
 
 
-def plot_side_by_side(values, metrics, title=None):
+def plot_side_by_side(values, metrics, title=None, ncols=3):
     """Grouped bars: for each metric one axis, for each group (e.g. a dataset and latent size)
-    one bar per model.
+    one bar per model; ``ncols`` axes per row.
 
     ``values``: ``{group: {model: {metric: value}}}``; ``metrics``: ``{metric: axis title}``.
     Every group must have the same models, each with every metric.
@@ -388,17 +388,17 @@ def plot_side_by_side(values, metrics, title=None):
         if list(values[group]) != models:
             raise ValueError(f"every group needs the models {models}; {group!r} has "
                              f"{list(values[group])}")
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.8), squeeze=False)
+    fig, axes = _grid_of_axes(len(metrics), ncols, 3.6)
     width = 0.8 / len(models)
     x = np.arange(len(groups))
-    for ax, (metric, label) in zip(axes[0], metrics.items()):
+    for ax, (metric, label) in zip(axes, metrics.items()):
         for i, model in enumerate(models):
             heights = [values[group][model][metric] for group in groups]
             ax.bar(x + (i - (len(models) - 1) / 2) * width, heights, width, label=model)
-        ax.set_xticks(x, groups, rotation=30, ha="right", fontsize=8)
+        ax.set_xticks(x, groups, fontsize=8)
         ax.set_title(label, fontsize=10)
         ax.grid(alpha=0.3, axis="y")
-    axes[0, 0].legend(fontsize=8)
+    axes[0].legend(fontsize=8)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
