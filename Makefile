@@ -82,9 +82,7 @@ test: setup backend
 
 # The committed full-profile notebooks re-executed with the published weights (nothing is
 # trained: a missing or changed published run is an error), every output compared under nbval.
-FULL_CHECKED := notebooks/01_standard_normal_reference.ipynb notebooks/02_mlp_vae_mnist.ipynb \
-	notebooks/03_kl_coefficient_sweep.ipynb notebooks/04_conv_vae_monte_carlo.ipynb \
-	notebooks/05_mmd_vae.ipynb
+FULL_CHECKED := $(NOTEBOOKS)
 test-full: setup
 	VAETUTOR_PROFILE=full VAETUTOR_REQUIRE_PUBLISHED=1 $(BIN)/python -m pytest $(FULL_CHECKED) \
 		--nbval --nbval-current-env --nbval-cell-timeout=1800 -p no:cacheprovider

@@ -302,6 +302,10 @@ plt.show()
 # bound on how much the ELBO underestimates log p(x) here, the KL between the encoder's
 # Gaussian and the true posterior. The binarised-MNIST VAE has the largest gap, 5.8 nats. A
 # few nats of a 150-nat loss: in two dimensions a Gaussian q(z|x) fits the posterior well.
+#
+# The bound grows with K in expectation, not at every K for one set of draws: adding draws
+# with small weights lowers the mean of the weights a little, so the MLP VAE's L_1000 comes out
+# 0.02 nats below its L_500 here.
 
 # %% [markdown]
 # ## The KL coefficient: what the codes know, and what the samples look like
@@ -401,8 +405,8 @@ show_as_jpeg(fig)
 # log-likelihood bound in nats that can be set beside a published one. Burda, Grosse and
 # Salakhutdinov (2015, Table 1) report −86.76 for a VAE with one stochastic layer of 50 latent
 # units at K = 5,000. Our conv VAE with 2 latent units: L_100 = −156.10 ± 2.31 on the 500
-# test images; on the curve's 40 of them L_5000 is GAIN_100 nats above L_100 and 0.21 above
-# L_500, so its log-likelihood on the 500 images is about ESTIMATE nats: some GAP nats below the
+# test images; on the curve's 40 of them L_5000 is 1.17 nats above L_100 and 0.21 above
+# L_500, so its log-likelihood on the 500 images is about −154.9 nats: some 68 nats below the
 # 50-D VAE. Two latent dimensions cannot carry what 50 can
 # (notebook 04 compared this model's ELBO with a 2-D reference instead). The two numbers also
 # differ in architecture, training and binarisation (ours: a fixed threshold at 0.5), so only
@@ -440,7 +444,7 @@ if current_profile() == "full":
     assert real_scores["mnist"]["accuracy"] > 0.98 and real_scores["fashion_mnist"]["accuracy"] > 0.89
     for name, by_k in curves.items():
         means = [np.mean(by_k[k]) for k in sorted(by_k)]
-        assert np.all(np.diff(means) > 0), (name, means)        # grows with K, on average
+        assert np.all(np.diff(means) > -0.05) and means[-1] == max(means), (name, means)
         assert means[-1] - np.mean(by_k[500]) <= 0.6, name          # "0.6 nats or less"
         assert 2.5 < means[-1] - means[0] < 6.0, name               # "2.6 to 5.8 nats"
     bound = {name: np.mean(s["iw"][settings["table_k"]]) for name, s in scores.items()

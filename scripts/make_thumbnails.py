@@ -40,6 +40,8 @@ FOCUS = {
                                                              (549, 75, 862, 325)]]),
     # morphs of pairs 2 and 3 framed by their originals, VAE above MMD-VAE, no row labels
     "05_mmd_vae": dict(size=(933, 569), rows=[[(122, 245, 928, 398)], [(122, 412, 928, 563)]]),
+    # samples of the 16-D conv VAE (left) and MMD-VAE (right), without their titles
+    "06_model_evaluation": dict(size=(960, 980), rows=[[(0, 515, 960, 975)]]),
 }
 
 
