@@ -152,11 +152,12 @@ def kl_sweep_run(kl_weight: float, profile: str | None = None) -> Run:
 
 def conv_run(model: str, dataset: str, *, binarize: bool = False, latent_dim: int = 2,
              profile: str | None = None) -> Run:
-    """Notebooks 04 and 05: the conv VAE (``"conv_vae"``) or MMD-VAE (``"conv_mmd_vae"``).
+    """Notebooks 04, 05 and 06: the conv VAE (``"conv_vae"``) or MMD-VAE (``"conv_mmd_vae"``).
 
     The Fashion-MNIST article's settings: Adam 1e-4, 50 epochs, batch 100, snapshots every 10
-    epochs (2-D codes only; other ``latent_dim`` keep no snapshots). The binarised-MNIST VAE follows the published reproduction it is compared with:
-    batch 32, 10 epochs. The quick profile uses 1e-3 so that two short epochs show structure.
+    epochs (2-D codes only; other ``latent_dim`` keep no snapshots). The binarised-MNIST VAE
+    follows the published reproduction it is compared with: batch 32, 10 epochs. The quick
+    profile uses 1e-3 so that two short epochs show structure.
     """
     kind = {"conv_vae": "conv_vae", "conv_mmd_vae": "mmd_vae"}[model]
     data_name = ("binarized_" if binarize else "") + dataset
