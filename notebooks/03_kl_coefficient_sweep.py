@@ -275,9 +275,10 @@ assert rank_correlation(c_values, spread) < -0.9, spread
 assert rank_correlation(c_values, kl) < -0.9, kl
 assert rank_correlation(c_values, reconstruction) > 0.5, reconstruction
 assert reconstruction[-1] > reconstruction[0] + 10, reconstruction
-assert np.all(np.diff(reconstruction[c_values.index(1.0):]) > 0), reconstruction
 assert len(set(np.round(kl, 4))) == len(kl), "every c should give a different model"
 if current_profile() == "full":
+    # from c = 1 on, each larger c reconstructs worse (the quick profile's 3 epochs need not)
+    assert np.all(np.diff(reconstruction[c_values.index(1.0):]) > 0), reconstruction
     neg_elbo = {r["c"]: r["neg_elbo"] for r in rows}
     train_neg_elbo = {r["c"]: r["neg_elbo"] for r in train_rows}
     gap = {c: neg_elbo[c] - train_neg_elbo[c] for c in neg_elbo}
