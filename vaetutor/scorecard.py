@@ -17,21 +17,14 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from .likelihood import importance_weighted_bounds
+from .likelihood import _positive_int, importance_weighted_bounds
 from .morph import morph_smoothness
 from .representation import code_report
 from .sample_quality import sample_quality
 from .vae import GaussianVAE
-
-
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
-    return int(value)
 
 
 def different_class_pairs(labels, pairs, seed=0):
