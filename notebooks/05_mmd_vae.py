@@ -46,6 +46,7 @@ from vaetutor.published import obtain_run
 from vaetutor.representation import fraction_beyond, sample_codes, standard_normal_fraction_beyond
 from vaetutor.runs import conv_run
 from vaetutor.runtime import describe
+from vaetutor.scorecard import different_class_pairs
 from vaetutor.training import format_history
 
 # %% tags=["nbval-ignore-output"]
@@ -183,11 +184,8 @@ for name, data in datasets.items():
 pair_rng = np.random.default_rng(2)
 pairs = {}
 for name, data in datasets.items():
-    picks = []
-    while len(picks) < 3:  # three pairs of test images from two different classes
-        a, b = pair_rng.choice(len(data.x_test), size=2, replace=False)
-        if data.y_test[a] != data.y_test[b]:
-            picks.append((a, b))
+    # three pairs of test images from two different classes
+    picks = list(zip(*different_class_pairs(data.y_test, 3, seed=pair_rng)))
     pairs[name] = [(data.x_test[a], data.x_test[b]) for a, b in picks]
     print(f"{name}: " + "; ".join(f"pair {i + 1}: {data.class_names[data.y_test[a]]} -> "
                                   f"{data.class_names[data.y_test[b]]}"

@@ -32,6 +32,19 @@ def test_pairs_are_of_different_classes_and_repeatable():
         different_class_pairs(np.zeros(5), 3)
 
 
+def test_pairs_from_one_generator_continue_its_stream():
+    # Notebook 05 draws its Fashion-MNIST and then its MNIST pairs from one generator.
+    labels = np.array([0, 1, 2, 3] * 25)
+    generator = np.random.default_rng(2)
+    first_call = different_class_pairs(labels, 5, seed=generator)
+    second_call = different_class_pairs(labels, 5, seed=generator)
+    assert not np.array_equal(first_call[0], second_call[0])
+    # The same draws as one call for all ten pairs from a fresh generator with that seed.
+    together = different_class_pairs(labels, 10, seed=2)
+    np.testing.assert_array_equal(np.concatenate([first_call[0], second_call[0]]), together[0])
+    np.testing.assert_array_equal(np.concatenate([first_call[1], second_call[1]]), together[1])
+
+
 def test_a_vaes_score_is_the_measurement_modules_own_numbers(far_mlp_vae, setting):
     data, classifier, reference = setting
     score = score_model(far_mlp_vae, data, classifier=classifier, reference_statistics=reference,

@@ -29,7 +29,11 @@ from .vae import GaussianVAE
 
 def different_class_pairs(labels, pairs, seed=0):
     """``(first, second)`` index arrays of ``pairs`` random pairs of examples of different
-    classes (``labels`` ``(n,)``), drawn with ``numpy.random.default_rng(seed)``."""
+    classes (``labels`` ``(n,)``), drawn with ``numpy.random.default_rng(seed)``.
+
+    ``seed`` may be a ``numpy.random.Generator``: the draws then continue its stream, so that
+    several calls with one generator draw different pairs.
+    """
     labels = np.asarray(labels)
     pairs = _positive_int(pairs, "pairs")
     if len(np.unique(labels)) < 2:

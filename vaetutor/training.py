@@ -32,37 +32,13 @@ from ._files import check_or_write_settings, read_json, save_model_weights, writ
 _SHORT = {"reconstruction_loss": "recon", "kl_loss": "kl", "mmd_loss": "mmd"}
 
 
-def format_epoch_line(epoch: int, epochs: int, seconds: float, logs: dict, prefix="") -> str:
+def format_epoch_line(epoch: int, epochs: int, seconds: float, logs: dict) -> str:
     """``epoch  k/n  t s  metric value ... | val metric value ...`` (``epoch`` counts from 1)."""
     train = [f"{_SHORT.get(k, k)} {v:.2f}" for k, v in logs.items()
              if not k.startswith("val_") and k != "learning_rate"]
     val = [f"{_SHORT.get(k[4:], k[4:])} {v:.2f}" for k, v in logs.items() if k.startswith("val_")]
-    line = f"{prefix}epoch {epoch:>3}/{epochs}  {seconds:5.1f}s  " + "  ".join(train)
+    line = f"epoch {epoch:>3}/{epochs}  {seconds:5.1f}s  " + "  ".join(train)
     return line + ("  | val " + "  ".join(val) if val else "")
-
-
-class EpochPrinter(keras.callbacks.Callback):
-    """Print one :func:`format_epoch_line` every ``every`` epochs (and after the last one).
-
-    Use with ``fit(..., verbose=0)``.
-    """
-
-    def __init__(self, every: int = 1, prefix: str = ""):
-        super().__init__()
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive integer; got {every!r}")
-        self.every = every
-        self.prefix = prefix
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        epochs = self.params.get("epochs", epoch + 1)
-        if (epoch + 1) % self.every and epoch + 1 != epochs:
-            return
-        seconds = time.perf_counter() - self._epoch_start
-        print(format_epoch_line(epoch + 1, epochs, seconds, logs or {}, self.prefix), flush=True)
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
