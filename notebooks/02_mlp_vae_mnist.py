@@ -163,10 +163,13 @@ assert gap < 1e-2
 # `vae.compile(...)` is Keras' `compile` with two speed-ups that change how fast training runs,
 # not what it computes (`make bench` measures them; `vaetutor.speed` explains them):
 #
-# - `steps_per_execution=32`: each call into the compiled training step runs 32 batches in a
-#   loop, so Python's overhead is paid once per 32 batches (same batches, same updates);
+# - `steps_per_execution=32` on TensorFlow and JAX: each call into the compiled training step
+#   runs 32 batches, so Python's overhead is paid once per 32 batches (same batches, same
+#   updates); Keras' PyTorch trainer runs one batch per call, so there it stays 1;
 # - on TensorFlow, Adam becomes `FusedAdam`: the same update, done by TensorFlow's one-pass
 #   Adam kernel (float rounding aside, the same numbers).
+#
+# The settings printed below are TensorFlow's (the backend of the committed outputs).
 #
 # `compile(..., speedups=False)` is exactly `keras.Model.compile`. The model's `fit` is Keras'
 # own, after a check of the images (shape, NaN, range [0, 1]). The code:
@@ -174,7 +177,7 @@ assert gap < 1e-2
 # %%
 print(inspect.getsource(ImageAutoencoder.compile))
 
-# %%
+# %% tags=["checked-on-tensorflow"]
 vae.compile(optimizer=keras.optimizers.Adam(run.learning_rate))
 plain = run.build_model()
 plain.compile(optimizer=keras.optimizers.Adam(run.learning_rate), speedups=False)

@@ -21,7 +21,7 @@ spec.loader.exec_module(bench)
 
 BUILDERS = {"mlp_vae": build_mlp_vae, "conv_vae": build_conv_vae, "mmd_vae": build_conv_mmd_vae}
 KINDS = {keras.layers.Dense: "dense", keras.layers.Conv2D: "conv",
-         keras.layers.Conv2DTranspose: "deconv"}
+         keras.layers.Conv2DTranspose: "deconv"}  # subclasses count as their Keras layer
 
 
 def kernel_layers(model):
@@ -29,7 +29,7 @@ def kernel_layers(model):
     found = []
     for part in (model.encoder, model.decoder):
         for layer in part.layers:
-            kind = KINDS.get(type(layer))
+            kind = next((k for cls, k in KINDS.items() if isinstance(layer, cls)), None)
             if kind:
                 found.append((kind, tuple(layer.input.shape[1:]), tuple(layer.kernel.shape),
                               tuple(layer.output.shape[1:])))

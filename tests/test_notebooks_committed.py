@@ -4,6 +4,7 @@ nbval (in ``make test``) re-runs them; these checks cover what re-running cannot
 outputs a reader sees came from the full profile and carry no machine paths or warnings.
 """
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -73,3 +74,39 @@ def test_key_figure_is_tagged_and_has_a_thumbnail(path):
     assert len(tagged) == 1, "tag exactly one cell 'key-figure' (its figure is the thumbnail)"
     assert any({"image/png", "image/jpeg"} & set(o.get("data", {})) for o in tagged[0].outputs)
     assert (ROOT / "docs" / "thumbnails" / f"{path.stem}.png").is_file(), "run `make thumbnails`"
+
+
+class _FakeItem:
+    """What the root conftest's hook reads of an nbval cell item."""
+
+    def __init__(self, tags):
+        self.cell = {"metadata": {"tags": tags}}
+        self.options = {"check": True}
+
+
+@pytest.mark.parametrize("profile, backend, expected", [
+    ("full", "tensorflow", [True, True, True]),
+    ("quick", "tensorflow", [True, False, True]),
+    ("full", "jax", [True, True, False]),
+    ("quick", "torch", [True, False, False]),
+])
+def test_tagged_cells_are_compared_only_where_their_committed_output_holds(
+        monkeypatch, profile, backend, expected):
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    monkeypatch.setenv("VAETUTOR_PROFILE", profile)
+    monkeypatch.setenv("KERAS_BACKEND", backend)
+    items = [_FakeItem([]), _FakeItem([conftest.FULL_PROFILE_TAG]),
+             _FakeItem([conftest.TENSORFLOW_TAG])]
+    conftest.pytest_collection_modifyitems(None, items)
+    assert [item.options["check"] for item in items] == expected
+
+
+def test_backend_dependent_cells_are_tagged():
+    """A cell printing the package's per-backend choices must be compared on TensorFlow only."""
+    for path in NOTEBOOKS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code" and "steps_per_execution" in cell.source and \
+                    "print(" in cell.source:
+                assert "checked-on-tensorflow" in cell.metadata.get("tags", []), path.name

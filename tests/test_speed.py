@@ -7,8 +7,9 @@ import pytest
 from vaetutor.conv import build_conv_vae
 from vaetutor.mlp import build_mlp_vae
 from vaetutor.seeding import seed_everything
-from vaetutor.speed import (STEPS_PER_EXECUTION, FusedAdam, default_steps_per_execution,
-                            fast_optimizer)
+from vaetutor.speed import (STEPS_PER_EXECUTION, FusedAdam, SubPixelConv2DTranspose,
+                            default_steps_per_execution, fast_optimizer, sub_pixel_conv_transpose,
+                            sub_pixel_is_faster)
 
 TENSORFLOW = keras.backend.backend() == "tensorflow"
 
@@ -163,3 +164,80 @@ def test_each_backend_gets_its_own_defaults():
     # the fused Adam kernel is TensorFlow's: on the other backends Keras' Adam stays
     adam = keras.optimizers.Adam(1e-3)
     assert (type(fast_optimizer(adam)) is FusedAdam) == TENSORFLOW
+
+
+def transposed_convolution_by_definition(x, kernel):
+    """Stride 2, "same": input pixel (i, j) adds x[i, j] kernel[k, l] to output pixel
+    (2i + k, 2j + l); outputs beyond (2h, 2w) are cropped. NumPy loops, independent of Keras."""
+    n, h, w, _ = x.shape
+    out = np.zeros((n, 2 * h + 1, 2 * w + 1, kernel.shape[2]))
+    for i in range(h):
+        for j in range(w):
+            for k in range(3):
+                for l in range(3):
+                    out[:, 2 * i + k, 2 * j + l] += x[:, i, j] @ kernel[k, l].T
+    return out[:, :2 * h, :2 * w]
+
+
+def test_sub_pixel_conv_transpose_is_the_strided_transposed_convolution():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 5, 7, 3)).astype("float32")  # odd, unequal height and width
+    kernel = rng.standard_normal((3, 3, 4, 3)).astype("float32")
+    expected = transposed_convolution_by_definition(x.astype("float64"), kernel.astype("float64"))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(sub_pixel_conv_transpose(x, kernel)),
+                               expected, rtol=1e-5, atol=1e-5)
+    # Keras' own layer computes the same (so the definition above is Keras' convention).
+    keras_output = keras.ops.conv_transpose(x, kernel, strides=2, padding="same")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(keras_output), expected,
+                               rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match=r"kernel must have shape \(3, 3, c_out, 3\)"):
+        sub_pixel_conv_transpose(x, kernel[:2])
+
+
+@pytest.mark.parametrize("strides", [2, 1])
+def test_the_sub_pixel_layer_is_keras_layer_with_the_same_weights(monkeypatch, strides):
+    """Forced onto the sub-pixel path on any backend; stride 1 falls back to Keras' layer."""
+    import vaetutor.speed as speed
+
+    monkeypatch.setattr(speed, "sub_pixel_is_faster", lambda backend=None: True)
+    x = images((3, 7, 7, 5), seed=2) - 0.3
+    reference = keras.layers.Conv2DTranspose(4, 3, strides=strides, padding="same",
+                                             activation="relu")
+    layer = SubPixelConv2DTranspose(4, 3, strides=strides, padding="same", activation="relu")
+    reference(x), layer(x)
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal(w.shape).astype("float32") for w in reference.get_weights()]
+    reference.set_weights(weights)
+    layer.set_weights(weights)
+    assert layer._uses_sub_pixel() == (strides == 2)
+    expected = keras.ops.convert_to_numpy(reference(x))
+    assert (expected > 0).mean() > 0.2  # the bias and ReLU matter here
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x)), expected, rtol=1e-5,
+                               atol=1e-5)
+
+
+def test_the_sub_pixel_path_is_used_on_jax_on_a_cpu_only():
+    assert not sub_pixel_is_faster("tensorflow") and not sub_pixel_is_faster("torch")
+    if keras.backend.backend() == "jax":
+        import jax
+
+        assert sub_pixel_is_faster() == (jax.default_backend() == "cpu")
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="compares JAX gradients")
+def test_sub_pixel_gradients_are_those_of_the_transposed_convolution():
+    import jax
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 7, 7, 6)).astype("float32")
+    kernel = rng.standard_normal((3, 3, 4, 6)).astype("float32")
+    target = rng.standard_normal((2, 14, 14, 4)).astype("float32")
+
+    def loss(conv):
+        return lambda x, kernel: ((conv(x, kernel) - target) ** 2).sum()
+
+    keras_conv = lambda x, kernel: keras.ops.conv_transpose(x, kernel, strides=2, padding="same")
+    expected = jax.grad(loss(keras_conv), argnums=(0, 1))(x, kernel)
+    actual = jax.grad(loss(sub_pixel_conv_transpose), argnums=(0, 1))(x, kernel)
+    for a, e in zip(actual, expected):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(e), rtol=1e-4, atol=1e-3)

@@ -24,8 +24,10 @@ Per backend (``make bench`` times the package on each):
   Python, so only the per-call work is saved: in five interleaved pairs of MLP VAE runs on a
   busy 2-core CPU, 32 steps a call was 0.67 to 1.68 times as fast as one, median 1.04 — no
   loss); Keras' Adam (its update is compiled with the step by XLA, which fuses it already).
-  JAX always compiles with XLA, whose CPU convolutions are slow: on a CPU the convolutional
-  models train several times faster on TensorFlow.
+  JAX always compiles with XLA, whose CPU convolutions are slow, and slowest for the gradients
+  of the decoder's strided transposed convolutions: on a CPU, :class:`SubPixelConv2DTranspose`
+  computes those as matrix products instead (same weights, same outputs up to float rounding).
+  Even so, on a CPU the convolutional models train faster on TensorFlow.
 - PyTorch: one step a call (Keras' PyTorch trainer accepts no other) and Keras' Adam (which on
   PyTorch already updates all weights at once with ``torch._foreach_*`` operations). Not used:
   ``jit_compile=True`` (``torch.compile``): it spent 40 to 75 s compiling the MLP VAE before
@@ -42,6 +44,7 @@ CPU XLA's convolutions are about three times slower than TensorFlow's. Keras' de
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 #: batches per call into the compiled training function (a 60,000-image epoch at batch 128 is
@@ -107,3 +110,86 @@ def fast_optimizer(optimizer):
             and not optimizer.built):
         return FusedAdam.from_config(optimizer.get_config())
     return optimizer
+
+
+def _sub_pixel_selection() -> np.ndarray:
+    """``S[u, v, k, l, 2 p + q] = 1`` where tap ``(k, l)`` of the 3x3 kernel feeds output phase
+    ``(p, q)`` from position ``(u, v)`` of the 2x2 window (see :func:`sub_pixel_conv_transpose`)."""
+    taps = {0: [(0, 1), (2, 0)], 1: [(1, 1)]}  # phase -> [(kernel tap, window position)]
+    selection = np.zeros((2, 2, 3, 3, 4), "float32")
+    for p in (0, 1):
+        for q in (0, 1):
+            for k, u in taps[p]:
+                for l, v in taps[q]:
+                    selection[u, v, k, l, 2 * p + q] = 1.0
+    return selection
+
+
+_SUB_PIXEL_SELECTION = _sub_pixel_selection()
+
+
+def sub_pixel_conv_transpose(x, kernel):
+    """Keras' ``conv_transpose(x, kernel, strides=2, padding="same")`` for a 3x3 ``kernel``,
+    written as one matrix product.
+
+    ``x`` ``(n, h, w, c_in)``, ``kernel`` ``(3, 3, c_out, c_in)`` (Keras' ``Conv2DTranspose``
+    layout) -> ``(n, 2h, 2w, c_out)``. Input pixel ``i`` adds ``x[i] kernel[k]`` to output pixel
+    ``2i + k`` in each direction (outputs past ``2h`` are cropped), so the four output phases are
+
+        y[2a + p, 2b + q, o] = sum_c sum_{(k,d) in T(p)} sum_{(l,e) in T(q)}
+                                 x[a - d, b - e, c] kernel[k, l, o, c],
+
+    ``T(0) = {(0, 0), (2, 1)}``, ``T(1) = {(1, 0)}`` (``x`` is zero outside). Each phase is a 2x2
+    window of ``x`` padded with one row on top and one column on the left: the four shifted
+    copies of ``x`` side by side ``(n, h, w, 4 c_in)`` times a ``(4 c_in, 4 c_out)`` matrix built
+    from ``kernel`` (7 of its 16 tap-phase blocks zero), then the phases interleaved into
+    ``(n, 2h, 2w, c_out)``. Any backend; :class:`SubPixelConv2DTranspose` uses it on JAX on a CPU.
+    """
+    _, h, w, c_in = ops.shape(x)
+    c_out = ops.shape(kernel)[2]
+    if tuple(ops.shape(kernel)) != (3, 3, c_out, c_in):
+        raise ValueError(f"kernel must have shape (3, 3, c_out, {c_in}) for inputs with {c_in} "
+                         f"channels; got {tuple(ops.shape(kernel))}")
+    matrix = ops.einsum("uvklp,kloc->uvcpo", ops.cast(_SUB_PIXEL_SELECTION, kernel.dtype), kernel)
+    matrix = ops.reshape(matrix, (4 * c_in, 4 * c_out))
+    padded = ops.pad(x, [(0, 0), (1, 0), (1, 0), (0, 0)])
+    windows = ops.concatenate([padded[:, u:u + h, v:v + w, :] for u in (0, 1) for v in (0, 1)],
+                              axis=-1)
+    phases = ops.reshape(ops.matmul(windows, matrix), (-1, h, w, 2, 2, c_out))
+    return ops.reshape(ops.transpose(phases, (0, 1, 3, 2, 4, 5)), (-1, 2 * h, 2 * w, c_out))
+
+
+def sub_pixel_is_faster(backend: str | None = None) -> bool:
+    """Whether :class:`SubPixelConv2DTranspose` computes with :func:`sub_pixel_conv_transpose`:
+    on JAX on a CPU (where XLA's transposed-convolution gradients are slow; ``make bench``)."""
+    backend = backend or keras.backend.backend()
+    if backend != "jax":
+        return False
+    import jax
+
+    return jax.default_backend() == "cpu"
+
+
+@keras.saving.register_keras_serializable(package="vaetutor")
+class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
+    """``keras.layers.Conv2DTranspose`` that, for a 3x3 kernel with stride 2 and "same" padding
+    (channels last), computes with :func:`sub_pixel_conv_transpose` where
+    :func:`sub_pixel_is_faster`; elsewhere, and for any other setting, Keras' own layer.
+
+    Same weights (names, shapes, layout) as ``Conv2DTranspose``, so weights saved from either
+    load into the other.
+    """
+
+    def _uses_sub_pixel(self) -> bool:
+        return (tuple(self.kernel_size) == (3, 3) and tuple(self.strides) == (2, 2)
+                and self.padding == "same" and self.output_padding is None
+                and tuple(self.dilation_rate) == (1, 1) and self.data_format == "channels_last"
+                and sub_pixel_is_faster())
+
+    def call(self, inputs):
+        if not self._uses_sub_pixel():
+            return super().call(inputs)
+        outputs = sub_pixel_conv_transpose(inputs, self.kernel)
+        if self.use_bias:
+            outputs = outputs + self.bias  # (filters,), broadcast over the channels axis
+        return outputs if self.activation is None else self.activation(outputs)
