@@ -209,11 +209,13 @@ def test_the_sub_pixel_layer_is_keras_layer_with_the_same_weights(monkeypatch, s
     weights = [rng.standard_normal(w.shape).astype("float32") for w in reference.get_weights()]
     reference.set_weights(weights)
     layer.set_weights(weights)
-    assert layer._uses_sub_pixel() == (strides == 2)
+    assert layer._uses_sub_pixel(training=True) == (strides == 2)
+    assert not layer._uses_sub_pixel(training=False)  # the forward pass alone: Keras' op
     expected = keras.ops.convert_to_numpy(reference(x))
     assert (expected > 0).mean() > 0.2  # the bias and ReLU matter here
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x)), expected, rtol=1e-5,
-                               atol=1e-5)
+    for training in (True, False):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x, training=training)),
+                                   expected, rtol=1e-5, atol=1e-5)
 
 
 def test_the_sub_pixel_path_is_used_on_jax_on_a_cpu_only():
@@ -241,3 +243,23 @@ def test_sub_pixel_gradients_are_those_of_the_transposed_convolution():
     actual = jax.grad(loss(sub_pixel_conv_transpose), argnums=(0, 1))(x, kernel)
     for a, e in zip(actual, expected):
         np.testing.assert_allclose(np.asarray(a), np.asarray(e), rtol=1e-4, atol=1e-3)
+
+
+def test_fit_trains_the_conv_decoder_through_the_sub_pixel_path(monkeypatch):
+    """``fit`` calls the decoder with ``training=True``, so the sub-pixel form is what trains
+    (forced on here for every backend); evaluation's forward passes use Keras' op."""
+    import vaetutor.speed as speed
+
+    monkeypatch.setattr(speed, "sub_pixel_is_faster", lambda backend=None: True)
+    calls = []
+    original = speed.sub_pixel_conv_transpose
+    monkeypatch.setattr(speed, "sub_pixel_conv_transpose",
+                        lambda x, kernel: calls.append(tuple(kernel.shape)) or original(x, kernel))
+    model = build_conv_vae(seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    x = images((8, 28, 28, 1))
+    model.fit(x, batch_size=8, epochs=1, verbose=0)
+    assert set(calls) == {(3, 3, 64, 32), (3, 3, 32, 64)}  # deconv_1 and deconv_2
+    calls.clear()
+    model.decode(np.zeros((4, 2), "float32"))
+    assert calls == []
