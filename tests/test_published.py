@@ -10,13 +10,14 @@ import pytest
 from vaetutor.published import (
     PublishedRunError,
     find_published,
+    load_published,
     obtain_run,
     publish,
     published_folder,
     read_manifest,
     verified_files,
 )
-from vaetutor.runs import mlp_vae_run
+from vaetutor.runs import mlp_vae_run, series_runs
 from vaetutor.training import train
 
 
@@ -162,3 +163,16 @@ def test_the_projects_published_mlp_run_matches_its_run_and_its_checksums(monkey
     history = json.loads(files["history.json"].read_text())
     assert len(history["epoch_seconds"]) == run.epochs == entry["epochs"]
     assert all(len(v) == run.epochs for v in history["metrics"].values())
+
+
+def test_every_published_run_loads_into_the_models_the_code_builds_now(monkeypatch):
+    """A change of a model's layers (a class renamed, a layer added) that the published weight
+    files no longer fit fails here, not only in ``make test-full``."""
+    monkeypatch.delenv("VAETUTOR_PUBLISHED", raising=False)
+    runs = series_runs("full")
+    assert len(runs) == len(read_manifest(published_folder()))
+    for name, run in runs.items():
+        entry, why_not = find_published(run)
+        assert entry is not None, why_not
+        trained = load_published(run, entry)
+        assert trained.source == "published" and trained.model.count_params() > 0, name

@@ -7,9 +7,9 @@ import pytest
 from vaetutor.conv import build_conv_vae
 from vaetutor.mlp import build_mlp_vae
 from vaetutor.seeding import seed_everything
-from vaetutor.speed import (STEPS_PER_EXECUTION, FusedAdam, SubPixelConv2DTranspose,
-                            default_steps_per_execution, fast_optimizer, sub_pixel_conv_transpose,
-                            sub_pixel_is_faster)
+from vaetutor import speed
+from vaetutor.speed import (STEPS_PER_EXECUTION, FusedAdam, default_steps_per_execution,
+                            fast_optimizer, sub_pixel_conv_transpose, sub_pixel_is_faster)
 
 TENSORFLOW = keras.backend.backend() == "tensorflow"
 
@@ -197,13 +197,11 @@ def test_sub_pixel_conv_transpose_is_the_strided_transposed_convolution():
 @pytest.mark.parametrize("strides", [2, 1])
 def test_the_sub_pixel_layer_is_keras_layer_with_the_same_weights(monkeypatch, strides):
     """Forced onto the sub-pixel path on any backend; stride 1 falls back to Keras' layer."""
-    import vaetutor.speed as speed
-
     monkeypatch.setattr(speed, "sub_pixel_is_faster", lambda backend=None: True)
     x = images((3, 7, 7, 5), seed=2) - 0.3
     reference = keras.layers.Conv2DTranspose(4, 3, strides=strides, padding="same",
                                              activation="relu")
-    layer = SubPixelConv2DTranspose(4, 3, strides=strides, padding="same", activation="relu")
+    layer = speed.Conv2DTranspose(4, 3, strides=strides, padding="same", activation="relu")
     reference(x), layer(x)
     rng = np.random.default_rng(0)
     weights = [rng.standard_normal(w.shape).astype("float32") for w in reference.get_weights()]
@@ -248,8 +246,6 @@ def test_sub_pixel_gradients_are_those_of_the_transposed_convolution():
 def test_fit_trains_the_conv_decoder_through_the_sub_pixel_path(monkeypatch):
     """``fit`` calls the decoder with ``training=True``, so the sub-pixel form is what trains
     (forced on here for every backend); evaluation's forward passes use Keras' op."""
-    import vaetutor.speed as speed
-
     monkeypatch.setattr(speed, "sub_pixel_is_faster", lambda backend=None: True)
     calls = []
     original = speed.sub_pixel_conv_transpose

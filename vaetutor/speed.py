@@ -25,7 +25,7 @@ Per backend (``make bench`` times the package on each):
   busy 2-core CPU, 32 steps a call was 0.67 to 1.68 times as fast as one, median 1.04 — no
   loss); Keras' Adam (its update is compiled with the step by XLA, which fuses it already).
   JAX always compiles with XLA, whose CPU convolutions are slow, and slowest for the gradients
-  of the decoder's strided transposed convolutions: on a CPU, :class:`SubPixelConv2DTranspose`
+  of the decoder's strided transposed convolutions: on a CPU, :class:`Conv2DTranspose`
   trains those as matrix products instead (same weights, same outputs up to float rounding;
   ``deconv_2``'s forward pass and gradients at batch 100: 393 -> 43 ms, the conv VAE's training
   217 -> 1,195 images/s). Even so, on a CPU the convolutional models train about 3.5 times
@@ -145,7 +145,7 @@ def sub_pixel_conv_transpose(x, kernel):
     window of ``x`` padded with one row on top and one column on the left: the four shifted
     copies of ``x`` side by side ``(n, h, w, 4 c_in)`` times a ``(4 c_in, 4 c_out)`` matrix built
     from ``kernel`` (7 of its 16 tap-phase blocks zero), then the phases interleaved into
-    ``(n, 2h, 2w, c_out)``. Any backend; :class:`SubPixelConv2DTranspose` uses it on JAX on a CPU.
+    ``(n, 2h, 2w, c_out)``. Any backend; :class:`Conv2DTranspose` uses it on JAX on a CPU.
     """
     _, h, w, c_in = ops.shape(x)
     c_out = ops.shape(kernel)[2]
@@ -162,7 +162,7 @@ def sub_pixel_conv_transpose(x, kernel):
 
 
 def sub_pixel_is_faster(backend: str | None = None) -> bool:
-    """Whether :class:`SubPixelConv2DTranspose` computes with :func:`sub_pixel_conv_transpose`:
+    """Whether :class:`Conv2DTranspose` computes with :func:`sub_pixel_conv_transpose`:
     on JAX on a CPU (where XLA's transposed-convolution gradients are slow; ``make bench``)."""
     backend = backend or keras.backend.backend()
     if backend != "jax":
@@ -173,15 +173,17 @@ def sub_pixel_is_faster(backend: str | None = None) -> bool:
 
 
 @keras.saving.register_keras_serializable(package="vaetutor")
-class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
+class Conv2DTranspose(keras.layers.Conv2DTranspose):
     """``keras.layers.Conv2DTranspose`` that, for a 3x3 kernel with stride 2 and "same" padding
     (channels last), computes with :func:`sub_pixel_conv_transpose` in training where
     :func:`sub_pixel_is_faster`; elsewhere, and for any other setting, Keras' own layer.
 
     Only in training: what XLA's CPU backend does slowly is the gradient; the forward pass alone
     (evaluation, decoding) is as fast or faster with Keras' op (measured, batch 500: 118 ms
-    against 123 ms compiled and 198 ms op by op). Same weights (names, shapes, layout) as
-    ``Conv2DTranspose``, so weights saved from either load into the other.
+    against 123 ms compiled and 198 ms op by op). Same weights (shapes, layout) as Keras'
+    layer, and the same class name on purpose: Keras' weight files (``.weights.h5``) address a
+    model's layers by the snake-cased name of their class, so only a layer named
+    ``Conv2DTranspose`` reads the weights written with Keras' own (the published runs).
     """
 
     def _uses_sub_pixel(self, training) -> bool:
