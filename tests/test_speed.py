@@ -4,10 +4,10 @@ import keras
 import numpy as np
 import pytest
 
+from vaetutor import speed
 from vaetutor.conv import build_conv_vae
 from vaetutor.mlp import build_mlp_vae
 from vaetutor.seeding import seed_everything
-from vaetutor import speed
 from vaetutor.speed import (STEPS_PER_EXECUTION, FusedAdam, default_steps_per_execution,
                             fast_optimizer, sub_pixel_conv_transpose, sub_pixel_is_faster)
 
@@ -236,7 +236,9 @@ def test_sub_pixel_gradients_are_those_of_the_transposed_convolution():
     def loss(conv):
         return lambda x, kernel: ((conv(x, kernel) - target) ** 2).sum()
 
-    keras_conv = lambda x, kernel: keras.ops.conv_transpose(x, kernel, strides=2, padding="same")
+    def keras_conv(x, kernel):
+        return keras.ops.conv_transpose(x, kernel, strides=2, padding="same")
+
     expected = jax.grad(loss(keras_conv), argnums=(0, 1))(x, kernel)
     actual = jax.grad(loss(sub_pixel_conv_transpose), argnums=(0, 1))(x, kernel)
     for a, e in zip(actual, expected):
