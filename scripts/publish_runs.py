@@ -3,7 +3,7 @@
     python scripts/publish_runs.py [--artifacts notebooks/artifacts] [NAME ...]
 
 For each named run of the series (default: every run), the finished run trained by
-``vaetutor.training.train`` in ``ARTIFACTS/<name>`` (its settings must be the run's full-profile
+``vaetutor.training.train`` and opened by ``vaetutor.training.open_run`` in ``ARTIFACTS/<name>`` (its settings must be the run's full-profile
 settings) is copied into ``published/<name>/`` and recorded in ``published/manifest.json`` with
 sha256, settings, epochs, training time and machine. Publish again only when a model or its
 training changed: every clone of the project carries these files.
@@ -20,7 +20,8 @@ import keras
 
 from vaetutor.published import publish
 from vaetutor.runs import series_runs
-from vaetutor.training import FINAL, train
+from vaetutor._files import check_or_write_settings
+from vaetutor.training import FINAL, open_run
 
 
 def machine() -> str:
@@ -57,7 +58,8 @@ def main(argv=None) -> int:
         if not (directory / FINAL).exists():
             print(f"{name}: not finished in {directory}, skipped")
             continue
-        trained = train(runs[name], directory=directory, log_every=0)  # loads, never trains
+        check_or_write_settings(directory, runs[name].settings())  # refuses other settings
+        trained = open_run(runs[name], directory)
         entry = publish(trained, machine=machine(), software=software(), note=args.note)
         print(f"{name}: published, {entry['epochs']} epochs, {entry['seconds']:.0f} s")
     return 0

@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from vaetutor.data import ImageDataset  # noqa: E402
-from vaetutor.runs import Run  # noqa: E402
+from vaetutor.settings import Run  # noqa: E402
 from vaetutor.seeding import seed_everything  # noqa: E402
 
 #: where the codes of the far-from-prior models sit, and their log-variances

@@ -113,23 +113,22 @@ def test_a_kl_weight_that_is_not_a_number_at_least_0_is_rejected(bad, message):
         build_mlp_vae(kl_weight=bad)
 
 
-def test_compile_applies_the_speedups_unless_told_not_to():
+def test_a_models_compile_is_keras_own_and_the_engine_adds_the_speedups(tiny_run):
     from vaetutor.speed import FusedAdam
+    from vaetutor.training import compile_for_run
 
     plain = build_mlp_vae(hidden_units=(8,))
-    plain.compile(optimizer=keras.optimizers.Adam(1e-3), speedups=False)
+    plain.compile(optimizer=keras.optimizers.Adam(1e-3))
     # (on PyTorch, keras.optimizers.Adam builds Keras' torch subclass of Adam)
     assert isinstance(plain.optimizer, keras.optimizers.Adam)
     assert not isinstance(plain.optimizer, FusedAdam) and plain.steps_per_execution == 1
     fast = build_mlp_vae(hidden_units=(8,))
-    fast.compile(optimizer=keras.optimizers.Adam(2e-3))
+    compile_for_run(fast, tiny_run)
     on_tensorflow = keras.backend.backend() == "tensorflow"
     assert isinstance(fast.optimizer, keras.optimizers.Adam)
     assert isinstance(fast.optimizer, FusedAdam) == on_tensorflow
     assert fast.steps_per_execution == (1 if keras.backend.backend() == "torch" else 32)
-    assert float(fast.optimizer.learning_rate) == pytest.approx(2e-3)
-    with pytest.raises(ValueError, match="speedups must be True or False"):
-        fast.compile(optimizer="adam", speedups="no")
+    assert float(fast.optimizer.learning_rate) == pytest.approx(tiny_run.learning_rate)
 
 
 def test_a_few_optimiser_steps_lower_the_loss_on_a_fixed_batch():

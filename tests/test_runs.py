@@ -1,4 +1,5 @@
-"""The series' runs: each defined once, valid, and the same in both profiles but for their size."""
+"""A run's settings (vaetutor.settings) and the series' catalogue of runs (vaetutor.runs): each
+run defined once, valid, and the same in both profiles but for their size."""
 
 import dataclasses
 import json
@@ -6,7 +7,8 @@ import json
 import pytest
 
 import vaetutor.runs
-from vaetutor.runs import BUILDERS, Run, series_runs
+from vaetutor.runs import BUILDERS, build_model, fit_data, series_runs
+from vaetutor.settings import MODEL_NAMES, Run
 
 #: the settings the notebooks say the quick profile shortens: fewer epochs of fewer images, a
 #: larger learning rate for the conv runs, and snapshots that fit in their two epochs
@@ -36,6 +38,15 @@ def test_an_unknown_model_is_refused_naming_the_known_ones():
     with pytest.raises(ValueError, match="unknown model 'cnn_vae'") as err:
         a_run(model="cnn_vae")
     assert all(name in str(err.value) for name in BUILDERS)
+
+
+def test_an_unknown_dataset_is_refused():
+    with pytest.raises(ValueError, match="unknown dataset 'cifar10'"):
+        a_run(dataset="cifar10")
+
+
+def test_every_model_a_run_can_name_has_a_builder():
+    assert set(MODEL_NAMES) == set(BUILDERS)
 
 
 def test_snapshots_are_kept_every_k_epochs_before_the_last():
@@ -93,6 +104,17 @@ def test_a_runs_model_comes_from_its_builder_with_its_arguments():
     run = dataclasses.replace(series_runs("quick")["kl_sweep_c20"],
                               model_args=dict(latent_dim=3, kl_weight=20.0, seed=7,
                                               hidden_units=(8,)))
-    model = run.build_model()
+    model = build_model(run)
     assert model.kl_weight == 20.0 and model.latent_dim == 3
     assert model.encoder.get_layer("hidden_0").units == 8
+
+
+def test_fit_data_gives_images_alone_to_autoencoders_and_pairs_to_the_classifier(tiny_flat_data):
+    vae_run = a_run(flatten=True)
+    x, y, validation = fit_data(vae_run, tiny_flat_data)
+    assert x is tiny_flat_data.x_train and y is None and validation[0] is tiny_flat_data.x_test
+    assert len(validation) == 1
+    classifier = a_run(model="classifier")
+    x, y, validation = fit_data(classifier, tiny_flat_data)
+    assert list(y) == list(tiny_flat_data.y_train) and len(validation) == 2
+    assert fit_data(a_run(validate=False), tiny_flat_data)[2] is None

@@ -8,8 +8,10 @@ from vaetutor import speed
 from vaetutor.conv import build_conv_vae
 from vaetutor.mlp import build_mlp_vae
 from vaetutor.seeding import seed_everything
-from vaetutor.speed import (STEPS_PER_EXECUTION, FusedAdam, default_steps_per_execution,
-                            fast_optimizer, sub_pixel_conv_transpose, sub_pixel_is_faster)
+from vaetutor.speed import (STEPS_PER_EXECUTION, FusedAdam, compile_for_training,
+                            default_steps_per_execution, eligible_for_matmul, fast_optimizer,
+                            sub_pixel_conv_transpose, sub_pixel_is_faster,
+                            transposed_convolutions_as_matmul)
 
 TENSORFLOW = keras.backend.backend() == "tensorflow"
 
@@ -25,25 +27,25 @@ def train(builder, x, plain, steps_per_execution=None, epochs=2):
     if plain:
         keras.Model.compile(model, optimizer=keras.optimizers.Adam(1e-3), steps_per_execution=1)
     elif steps_per_execution is None:
-        model.compile(optimizer=keras.optimizers.Adam(1e-3))
+        compile_for_training(model, keras.optimizers.Adam(1e-3))
     else:
-        model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                      steps_per_execution=steps_per_execution)
+        compile_for_training(model, keras.optimizers.Adam(1e-3),
+                             steps_per_execution=steps_per_execution)
     seed_everything(1)
     history = model.fit(x, batch_size=32, epochs=epochs, shuffle=True, verbose=0,
                         validation_data=(x[:64],))
     return model, history.history
 
 
-def test_compile_applies_the_speed_ups_and_respects_explicit_settings():
+def test_compile_for_training_applies_the_speed_ups_and_respects_explicit_settings():
     model = build_mlp_vae(hidden_units=(8,))
-    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    compile_for_training(model, keras.optimizers.Adam(1e-3))
     assert model.steps_per_execution == default_steps_per_execution()
     assert isinstance(model.optimizer, keras.optimizers.Adam)
     assert isinstance(model.optimizer, FusedAdam) == TENSORFLOW
     model = build_mlp_vae(hidden_units=(8,))
     sgd = keras.optimizers.SGD(1e-2)
-    model.compile(optimizer=sgd, steps_per_execution=1)
+    compile_for_training(model, sgd, steps_per_execution=1)
     assert model.steps_per_execution == 1 and model.optimizer is sgd
 
 
@@ -195,25 +197,23 @@ def test_sub_pixel_conv_transpose_is_the_strided_transposed_convolution():
 
 
 @pytest.mark.parametrize("strides", [2, 1])
-def test_the_sub_pixel_layer_is_keras_layer_with_the_same_weights(monkeypatch, strides):
-    """Forced onto the sub-pixel path on any backend; stride 1 falls back to Keras' layer."""
-    monkeypatch.setattr(speed, "sub_pixel_is_faster", lambda backend=None: True)
+def test_the_matmul_layer_is_keras_layer_with_the_same_weights(strides):
+    """The matrix form in training for stride 2; stride 1 falls back to Keras' layer."""
     x = images((3, 7, 7, 5), seed=2) - 0.3
     reference = keras.layers.Conv2DTranspose(4, 3, strides=strides, padding="same",
                                              activation="relu")
-    layer = speed.Conv2DTranspose(4, 3, strides=strides, padding="same", activation="relu")
+    layer = speed.MatmulConv2DTranspose(4, 3, strides=strides, padding="same",
+                                        activation="relu")
     reference(x), layer(x)
     rng = np.random.default_rng(0)
     weights = [rng.standard_normal(w.shape).astype("float32") for w in reference.get_weights()]
     reference.set_weights(weights)
     layer.set_weights(weights)
-    assert layer._uses_sub_pixel(training=True) == (strides == 2)
-    assert not layer._uses_sub_pixel(training=False)  # the forward pass alone: Keras' op
+    assert eligible_for_matmul(layer) == (strides == 2)
     expected = keras.ops.convert_to_numpy(reference(x))
     assert (expected > 0).mean() > 0.2  # the bias and ReLU matter here
-    for training in (True, False):
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x, training=training)),
-                                   expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x)), expected,
+                               rtol=1e-5, atol=1e-5)
 
 
 def test_the_sub_pixel_path_is_used_on_jax_on_a_cpu_only():
@@ -245,10 +245,11 @@ def test_sub_pixel_gradients_are_those_of_the_transposed_convolution():
         np.testing.assert_allclose(np.asarray(a), np.asarray(e), rtol=1e-4, atol=1e-3)
 
 
-def test_fit_trains_the_conv_decoder_through_the_sub_pixel_path(monkeypatch):
-    """``fit`` calls the decoder with ``training=True``, so the sub-pixel form is what trains
-    (forced on here for every backend); evaluation's forward passes use Keras' op."""
-    monkeypatch.setattr(speed, "sub_pixel_is_faster", lambda backend=None: True)
+def test_fit_inside_the_engines_switch_trains_the_conv_decoder_as_matmul(monkeypatch, tmp_path):
+    """Inside :func:`transposed_convolutions_as_matmul` (forced on here for every backend)
+    ``fit`` trains deconv_1 and deconv_2 through the matrix form; evaluation's forward passes
+    and everything after the switch closes use Keras' own layer, whose weight files load into a
+    model built anew."""
     calls = []
     original = speed.sub_pixel_conv_transpose
     monkeypatch.setattr(speed, "sub_pixel_conv_transpose",
@@ -256,8 +257,25 @@ def test_fit_trains_the_conv_decoder_through_the_sub_pixel_path(monkeypatch):
     model = build_conv_vae(seed=0)
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     x = images((8, 28, 28, 1))
-    model.fit(x, batch_size=8, epochs=1, verbose=0)
+    with transposed_convolutions_as_matmul(model, enabled=True) as lent:
+        assert lent == 2
+        model.fit(x, batch_size=8, epochs=1, verbose=0)
     assert set(calls) == {(3, 3, 64, 32), (3, 3, 32, 64)}  # deconv_1 and deconv_2
+    kinds = {type(layer) for layer in model.decoder.layers}
+    assert speed.MatmulConv2DTranspose not in kinds and keras.layers.Conv2DTranspose in kinds
     calls.clear()
     model.decode(np.zeros((4, 2), "float32"))
     assert calls == []
+    model.save_weights(tmp_path / "conv.weights.h5")
+    again = build_conv_vae(seed=1)
+    again(x[:1])
+    again.load_weights(tmp_path / "conv.weights.h5")
+    np.testing.assert_array_equal(again.decode(np.ones((2, 2), "float32")),
+                                  model.decode(np.ones((2, 2), "float32")))
+
+
+def test_the_switch_changes_nothing_where_the_matmul_form_is_not_faster():
+    model = build_conv_vae(seed=0)
+    with transposed_convolutions_as_matmul(model, enabled=False) as lent:
+        assert lent == 0
+        assert speed.MatmulConv2DTranspose not in {type(l) for l in model.decoder.layers}

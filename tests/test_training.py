@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from vaetutor.data import ImageDataset
-from vaetutor.runs import Run
+from vaetutor.runs import build_model
+from vaetutor.settings import Run
 from vaetutor.snapshots import snapshot_frames, snapshot_models
 from vaetutor.training import (
     epoch_order,
@@ -142,7 +143,7 @@ def test_runs_sharing_a_start_begin_from_the_same_weights(tiny_run, tiny_flat_da
               directory=tmp_path / "b", log_every=0)
     assert (tmp_path / "tiny_start.weights.h5").exists()
     assert_same_weights(a.model, b.model)
-    alone = dataclasses.replace(frozen, name="b", seed=2, start=None).build_model()
+    alone = build_model(dataclasses.replace(frozen, name="b", seed=2, start=None))
     alone(tiny_flat_data.x_train[:1])
     assert not np.array_equal(alone.get_weights()[0], b.model.get_weights()[0])
 
@@ -178,7 +179,7 @@ def test_snapshots_are_kept_at_the_runs_snapshot_epochs(tiny_run, tiny_flat_data
     for epoch in (1, 2):  # the weights the run had at the end of that epoch
         for kept, weights in zip(models[epoch].get_weights(), seen[epoch]):
             np.testing.assert_array_equal(kept, weights)
-    untrained = run.build_model()
+    untrained = build_model(run)
     untrained(tiny_flat_data.x_train[:1])
     models[0](tiny_flat_data.x_train[:1])
     assert_same_weights(models[0], untrained)
@@ -237,7 +238,6 @@ def test_a_supervised_run_trains_the_classifier_on_image_class_pairs(tmp_path):
     run = Run(name="bars_classifier", model="classifier", dataset="mnist", epochs=4,
               batch_size=32, learning_rate=1e-3, seed=0, train_size=512,
               model_args=dict(num_classes=3, feature_dim=16))
-    assert run.supervised
     trained = train(run, data, directory=tmp_path, log_every=0)
     assert set(trained.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert trained.history["val_accuracy"][-1] > 0.9      # chance is about 1/3

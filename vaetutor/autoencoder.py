@@ -7,7 +7,6 @@ import numpy as np
 from keras import ops
 
 from .data import check_images
-from .speed import default_steps_per_execution, fast_optimizer
 
 
 def in_batches(fn, x, batch_size):
@@ -32,9 +31,9 @@ class ImageAutoencoder(keras.Model):
 
     Subclasses define ``call``, ``loss_terms``, ``code_of(x)`` (the deterministic code of a
     batch) and ``pixels_of(z)`` (pixel intensities in [0, 1] decoded from codes). This class
-    adds optional speed-ups to ``compile``, input checks to ``fit``, batched NumPy ``encode`` /
-    ``decode`` / ``reconstruct``, and ``.keras`` serialisation of the encoder, the decoder and
-    the seed.
+    adds input checks to ``fit``, batched NumPy ``encode`` / ``decode`` / ``reconstruct``, and
+    ``.keras`` serialisation of the encoder, the decoder and the seed. ``compile`` is Keras'
+    own: the training engine (:mod:`vaetutor.training`) adds the speed-ups.
     """
 
     #: names of the per-example terms that ``loss_terms`` returns besides ``"loss"``
@@ -74,31 +73,6 @@ class ImageAutoencoder(keras.Model):
     @property
     def latent_dim(self) -> int:
         return int(self.decoder.inputs[0].shape[-1])
-
-    def compile(self, optimizer="rmsprop", speedups=True, **kwargs):
-        """``keras.Model.compile``, plus (unless ``speedups=False``) the speed-ups of
-        :mod:`vaetutor.speed`.
-
-        With ``speedups``: ``steps_per_execution`` defaults to
-        :func:`~vaetutor.speed.default_steps_per_execution` (several batches per call into the
-        compiled step; an explicit value wins), and a ``keras.optimizers.Adam`` becomes a
-        :class:`~vaetutor.speed.FusedAdam` with the same settings on TensorFlow. Results are
-        those of Keras' plain settings up to float rounding. ``speedups=False`` is exactly
-        ``keras.Model.compile``.
-        """
-        if not isinstance(speedups, bool):
-            raise ValueError(f"speedups must be True or False; got {speedups!r}")
-        if speedups:
-            kwargs.setdefault("steps_per_execution", default_steps_per_execution())
-            optimizer = fast_optimizer(optimizer)
-        super().compile(optimizer=optimizer, **kwargs)
-
-    def compile_from_config(self, config):
-        """Compile a model loaded from a ``.keras`` file as it was compiled when saved (Keras
-        skips this for models that override ``compile`` unless they say how)."""
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
 
     def fit(self, x=None, *args, validation_data=None, **kwargs):
         """``keras.Model.fit`` after checking NumPy inputs (shape, NaNs, range [0, 1])."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from . import speed
 from .mmd import MMDVAE
 from .vae import MonteCarloVAE
 
@@ -47,19 +46,17 @@ def build_conv_decoder(latent_dim=2, final_activation=None, name="conv_decoder")
     """z ``(batch, d)`` -> Dense(7*7*32) -> 7x7 -> ConvT(64, s2) -> ConvT(32, s2) -> ConvT(1) -> 28x28x1.
 
     With ``final_activation=None`` the output is pixel logits (the VAE); ``"sigmoid"`` gives
-    pixel intensities in (0, 1) (the MMD-VAE). The two strided layers are Keras'
-    ``Conv2DTranspose``, computed faster on JAX on a CPU
-    (:class:`vaetutor.speed.Conv2DTranspose`).
+    pixel intensities in (0, 1) (the MMD-VAE).
     """
     if not isinstance(latent_dim, int) or latent_dim < 1:
         raise ValueError(f"latent_dim must be a positive integer; got {latent_dim!r}")
     z = keras.Input(shape=(latent_dim,), name="z")
     h = keras.layers.Dense(7 * 7 * 32, activation="relu", name="dense")(z)
     h = keras.layers.Reshape((7, 7, 32), name="reshape")(h)
-    h = speed.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu",
-                              name="deconv_1")(h)
-    h = speed.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu",
-                              name="deconv_2")(h)
+    h = keras.layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu",
+                                     name="deconv_1")(h)
+    h = keras.layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu",
+                                     name="deconv_2")(h)
     out = keras.layers.Conv2DTranspose(1, 3, strides=1, padding="same",
                                        activation=final_activation, name="logits")(h)
     return keras.Model(z, out, name=name)

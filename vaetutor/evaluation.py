@@ -7,36 +7,45 @@ import math
 import numpy as np
 from keras import ops
 
+from .checks import positive_int
 from .data import check_images
-from .losses import bernoulli_log_likelihood, kl_to_standard_normal, monte_carlo_elbo_terms
+from .layers import reparameterize
+from .losses import bernoulli_log_likelihood, kl_to_standard_normal
+from .vae import GaussianVAE, MonteCarloVAE, posterior
 
 
 def monte_carlo_vs_analytic(model, x, n_samples=1000):
     """Compare the single-sample Monte-Carlo loss with reconstruction + analytic KL on a batch.
 
-    For each of ``n_samples`` independent draws of z ~ q(z|x) for every image of ``x``, the
-    batch-mean single-sample loss -(log p(x|z) + log p(z) - log q(z|x)); and, from the same
-    draws, the analytic-KL loss -log p(x|z) + KL. Both estimate the same negative ELBO; the
-    Monte-Carlo one carries the extra noise of estimating the KL.
+    ``model``: any :class:`~vaetutor.vae.GaussianVAE`. For each of ``n_samples`` independent
+    draws of z ~ q(z|x) for every image of ``x``, the batch mean of the single-sample loss
+    :meth:`MonteCarloVAE.loss_terms <vaetutor.vae.MonteCarloVAE.loss_terms>` computes
+    (-(log p(x|z) + log p(z) - log q(z|x))); and, from the same draws, the
+    analytic-KL loss -log p(x|z) + KL. Both estimate the same negative ELBO; the Monte-Carlo
+    one carries the extra noise of estimating the KL.
 
     Returns a dict: ``mc_draws`` and ``analytic_draws`` (arrays of ``n_samples`` batch means),
     their means and standard errors ``mc_mean``, ``mc_se``, ``analytic_mean``, ``analytic_se``,
     and ``single_draw_std``: the standard deviation of the Monte-Carlo loss of a single image
     over draws (mean over images), i.e. how noisy one sample is.
     """
+    if not isinstance(model, GaussianVAE):
+        raise ValueError(f"model must have a Gaussian encoder and Bernoulli decoder (a "
+                         f"GaussianVAE); got {type(model).__name__}")
     x = check_images(x, layout=model.image_layout)
-    z_mean, z_log_var = (ops.convert_to_numpy(t) for t in model.encoder(x, training=False))
+    z_mean, z_log_var = posterior(model, x)
     kl = ops.convert_to_numpy(kl_to_standard_normal(z_mean, z_log_var))
     mc, analytic, per_image = [], [], []
     rng = np.random.default_rng(0)
     for _ in range(n_samples):
-        z = (z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape)).astype("float32")
-        logits = model.decoder(z, training=False)
+        z = ops.cast(reparameterize(z_mean, z_log_var, rng.standard_normal(z_mean.shape)),
+                     "float32")
+        outputs = {"z_mean": z_mean, "z_log_var": z_log_var, "z": z,
+                   "logits": model.decoder(z, training=False)}
         terms = {k: ops.convert_to_numpy(v)
-                 for k, v in monte_carlo_elbo_terms(x, logits, z, z_mean, z_log_var).items()}
-        loss = -(terms["log_px_z"] + terms["log_pz"] - terms["log_qz_x"])
-        per_image.append(loss)
-        mc.append(loss.mean())
+                 for k, v in MonteCarloVAE.loss_terms(model, x, outputs).items()}
+        per_image.append(terms["loss"])
+        mc.append(terms["loss"].mean())
         analytic.append((-terms["log_px_z"] + kl).mean())
     mc, analytic = np.array(mc), np.array(analytic)
     return {
@@ -50,23 +59,35 @@ def monte_carlo_vs_analytic(model, x, n_samples=1000):
     }
 
 
-def negative_elbo(model, x, batch_size=500, n_samples=1):
-    """Held-out negative ELBO in nats per image, with reconstruction and KL (analytic) parts.
+def negative_elbo(model, x, batch_size=500, n_samples=1, seed=1):
+    """The held-out negative ELBO in nats per image, with its reconstruction and KL parts.
 
-    Averages, over the images of ``x`` and ``n_samples`` draws of z per image, the
-    reconstruction term -log p(x|z); adds the analytic KL. Returns a dict with
-    ``negative_elbo``, ``reconstruction`` and ``kl``.
+        -ELBO(x) = E_q(z|x)[-log p(x|z)] + KL(q(z|x) || N(0, I))
+
+    The expectation is estimated with ``n_samples`` draws of z per image
+    (:func:`~vaetutor.layers.reparameterize`, noise from ``numpy.random.default_rng(seed)``),
+    the KL in closed form; both are summed over pixels / latent dimensions and averaged over
+    the images of ``x``. ``model``: any model of the series with a Gaussian encoder and a
+    Bernoulli (logits) decoder (:class:`~vaetutor.vae.GaussianVAE`); a ``kl_weight`` does not
+    enter (this is the bound itself). This is the package's one held-out ELBO: every notebook
+    and module that reports one calls it. Returns a dict with ``negative_elbo``,
+    ``reconstruction`` and ``kl``.
     """
+    if not isinstance(model, GaussianVAE):
+        raise ValueError(f"model must have a Gaussian encoder and Bernoulli decoder (a "
+                         f"GaussianVAE) to have an ELBO; got {type(model).__name__}")
+    batch_size = positive_int(batch_size, "batch_size")
+    n_samples = positive_int(n_samples, "n_samples", " (draws of z per image)")
     x = check_images(x, layout=model.image_layout)
     recon_sum, kl_sum = 0.0, 0.0
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(seed)
     for i in range(0, len(x), batch_size):
         batch = x[i:i + batch_size]
-        z_mean, z_log_var = (ops.convert_to_numpy(t) for t in model.encoder(batch, training=False))
+        z_mean, z_log_var = posterior(model, batch)
         kl_sum += float(np.sum(ops.convert_to_numpy(kl_to_standard_normal(z_mean, z_log_var))))
         for _ in range(n_samples):
-            z = (z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape))
-            logits = model.decoder(z.astype("float32"), training=False)
+            z = reparameterize(z_mean, z_log_var, rng.standard_normal(z_mean.shape))
+            logits = model.decoder(ops.cast(z, "float32"), training=False)
             recon_sum -= float(np.sum(ops.convert_to_numpy(bernoulli_log_likelihood(batch, logits))))
     reconstruction = recon_sum / (len(x) * n_samples)
     kl = kl_sum / len(x)

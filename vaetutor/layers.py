@@ -1,4 +1,4 @@
-"""The reparameterisation trick as a Keras layer."""
+"""The reparameterisation trick: a function, and the Keras layer that draws its noise."""
 
 from __future__ import annotations
 
@@ -6,9 +6,21 @@ import keras
 from keras import ops
 
 
+def reparameterize(z_mean, z_log_var, eps):
+    """A draw from q(z|x) = N(z_mean, diag(exp(z_log_var))), given standard-normal noise ``eps``.
+
+        z = z_mean + exp(z_log_var / 2) * eps,    eps ~ N(0, I)
+
+    ``exp(z_log_var / 2)`` is the standard deviation. All three of shape ``(..., latent_dim)``
+    (NumPy arrays or tensors; the result is a tensor). Every draw of z in the package, in
+    training and in evaluation, goes through this function.
+    """
+    return z_mean + ops.exp(0.5 * z_log_var) * eps
+
+
 @keras.saving.register_keras_serializable(package="vaetutor")
 class Sampling(keras.layers.Layer):
-    """Draw ``z = z_mean + exp(z_log_var / 2) * eps`` with ``eps ~ N(0, I)``.
+    """Draw ``z = z_mean + exp(z_log_var / 2) * eps`` with ``eps ~ N(0, I)`` (:func:`reparameterize`).
 
     Writing the sample as a deterministic function of (z_mean, z_log_var) and independent noise
     lets gradients flow into the encoder. The noise comes from the layer's own
@@ -16,6 +28,10 @@ class Sampling(keras.layers.Layer):
 
     Input: ``[z_mean, z_log_var]``, each ``(batch, latent_dim)``. Output: ``(batch, latent_dim)``.
     """
+
+    #: the function that turns (z_mean, z_log_var, eps) into z; the exercises plug in a
+    #: student's own on an instance
+    reparameterize = staticmethod(reparameterize)
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -25,7 +41,7 @@ class Sampling(keras.layers.Layer):
     def call(self, inputs):
         z_mean, z_log_var = inputs
         eps = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
-        return z_mean + ops.exp(0.5 * z_log_var) * eps
+        return self.reparameterize(z_mean, z_log_var, eps)
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]

@@ -38,30 +38,20 @@ for any chunk sizes, and the draws for K are the first K of those for any larger
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 from keras import ops
 
+from .checks import non_negative_int, positive_int
 from .data import check_images
+from .layers import reparameterize
 from .losses import bernoulli_log_likelihood, gaussian_log_density
+from .vae import posterior
 
 #: K of Burda et al. (2015), Table 1
 PUBLISHED_K = 5000
 #: their VAE (one stochastic layer of 50 units) on binarised MNIST: L_5000 in nats
 PUBLISHED_VAE_LOG_LIKELIHOOD = -86.76
-
-
-def _positive_int(value, name, hint=""):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1{hint}; got {value!r}")
-    return int(value)
-
-
-def _check_seed(seed):
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
-    return int(seed)
 
 
 def _check_inputs(x, log_px_z, model):
@@ -88,39 +78,20 @@ def _check_inputs(x, log_px_z, model):
     return x
 
 
-def _gaussian_codes(model, x_chunk):
-    """``(z_mean, z_log_var)`` of the encoder as float32 NumPy arrays ``(b, latent_dim)``."""
-    outputs = model.encoder(x_chunk, training=False)
-    if not isinstance(outputs, (list, tuple)) or len(outputs) != 2:
-        raise ValueError(
-            "model.encoder must return [z_mean, z_log_var] (a Gaussian q(z|x)); got "
-            f"{type(outputs).__name__} - the bound needs the density q(z|x), which a "
-            "deterministic encoder (the MMD-VAE's) does not define")
-    z_mean, z_log_var = (ops.convert_to_numpy(t).astype("float32", copy=False) for t in outputs)
-    if z_mean.ndim != 2 or z_mean.shape != z_log_var.shape or len(z_mean) != len(x_chunk):
-        raise ValueError(
-            "model.encoder must return z_mean and z_log_var of one shape (batch, latent_dim) "
-            f"for a batch of {len(x_chunk)}; got {z_mean.shape} and {z_log_var.shape}")
-    if not (np.all(np.isfinite(z_mean)) and np.all(np.isfinite(z_log_var))):
-        raise ValueError("model.encoder returned NaN or infinite z_mean or z_log_var; "
-                         "expected finite values - check the model's weights")
-    return z_mean, z_log_var
-
-
 def _log_weights_chunks(model, x, k, *, log_px_z, chunk_images, chunk_k, seed):
     """Yield ``(start, log_w)``: log-weights ``(b, c)`` (float64) of images ``start:start+b``
     for consecutive chunks of their K draws, all chunks of one image block before the next."""
     for start in range(0, len(x), chunk_images):
         x_chunk = x[start:start + chunk_images]
         b = len(x_chunk)
-        z_mean, z_log_var = _gaussian_codes(model, x_chunk)
-        std = np.exp(0.5 * z_log_var)
+        z_mean, z_log_var = posterior(model, x_chunk)
         generators = [np.random.default_rng([seed, start + i]) for i in range(b)]
         for k_start in range(0, k, chunk_k):
             c = min(chunk_k, k - k_start)
             eps = np.stack([g.standard_normal((c, z_mean.shape[1]), dtype=np.float32)
                             for g in generators])                              # (b, c, d)
-            z = (z_mean[:, None] + std[:, None] * eps).reshape(b * c, -1)      # row i*c + j
+            z = ops.convert_to_numpy(reparameterize(z_mean[:, None], z_log_var[:, None], eps))
+            z = z.reshape(b * c, -1)                                           # row i*c + j
             means = np.repeat(z_mean, c, axis=0)
             log_vars = np.repeat(z_log_var, c, axis=0)
             decoded = model.decoder(z, training=False)
@@ -146,10 +117,10 @@ def log_importance_weights(model, x, k, *, log_px_z=bernoulli_log_likelihood, ch
     it. Same arguments and draws as :func:`importance_weighted_bound`; float64, nats.
     """
     x = _check_inputs(x, log_px_z, model)
-    k = _positive_int(k, "k", " (the number of importance samples)")
-    chunk_images = _positive_int(chunk_images, "chunk_images")
-    chunk_k = _positive_int(chunk_k, "chunk_k")
-    seed = _check_seed(seed)
+    k = positive_int(k, "k", " (the number of importance samples)")
+    chunk_images = positive_int(chunk_images, "chunk_images")
+    chunk_k = positive_int(chunk_k, "chunk_k")
+    seed = non_negative_int(seed, "seed")
     out = np.empty((len(x), k))
     filled = {}
     for start, log_w in _log_weights_chunks(model, x, k, log_px_z=log_px_z,
@@ -190,15 +161,15 @@ def importance_weighted_bounds(model, x, ks, *, log_px_z=bernoulli_log_likelihoo
     """
     x = _check_inputs(x, log_px_z, model)
     try:
-        ks = sorted({_positive_int(k, "each K in ks", " (the number of importance samples)")
+        ks = sorted({positive_int(k, "each K in ks", " (the number of importance samples)")
                      for k in ks})
     except TypeError:
         raise ValueError(f"ks must be a collection of integers >= 1; got {ks!r}") from None
     if not ks:
         raise ValueError("ks must hold at least one K >= 1; got none")
-    chunk_images = _positive_int(chunk_images, "chunk_images")
-    chunk_k = _positive_int(chunk_k, "chunk_k")
-    seed = _check_seed(seed)
+    chunk_images = positive_int(chunk_images, "chunk_images")
+    chunk_k = positive_int(chunk_k, "chunk_k")
+    seed = non_negative_int(seed, "seed")
     k_max = ks[-1]
     bounds = {k: np.empty(len(x)) for k in ks}
     # running log-sum-exp of the draws seen so far, per image of the current block:
@@ -246,7 +217,7 @@ def importance_weighted_bound(model, x, k=PUBLISHED_K, *, log_px_z=bernoulli_log
     image (no reduction over images: its mean is the dataset's figure). Arguments as for
     :func:`importance_weighted_bounds`, with ``k`` an integer >= 1.
     """
-    k = _positive_int(k, "k", " (the number of importance samples)")
+    k = positive_int(k, "k", " (the number of importance samples)")
     return importance_weighted_bounds(model, x, [k], log_px_z=log_px_z,
                                       chunk_images=chunk_images, chunk_k=chunk_k,
                                       seed=seed)[k]

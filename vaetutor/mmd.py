@@ -7,7 +7,7 @@ from keras import ops
 
 from .autoencoder import ImageAutoencoder
 from .losses import maximum_mean_discrepancy, squared_error_per_pixel
-from .vae import check_weight
+from .checks import non_negative_number
 
 
 @keras.saving.register_keras_serializable(package="vaetutor")
@@ -29,7 +29,7 @@ class MMDVAE(ImageAutoencoder):
 
     def __init__(self, encoder, decoder, mmd_weight=1.0, seed=None, **kwargs):
         super().__init__(encoder, decoder, seed=seed, **kwargs)
-        self.mmd_weight = check_weight(mmd_weight, "mmd_weight")
+        self.mmd_weight = non_negative_number(mmd_weight, "mmd_weight")
         self.prior_seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, x, training=False):

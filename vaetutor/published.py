@@ -17,11 +17,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from ._files import read_json, write_json_atomically
 from .profiles import current_profile
-from .training import FINAL, HISTORY, TrainedRun, compile_for_run, read_history, train
+from .training import FINAL, HISTORY, TrainedRun, open_run, train
 
 #: environment variable: a folder of published runs to use instead of the project's
 FOLDER_VAR = "VAETUTOR_PUBLISHED"
@@ -105,12 +103,7 @@ def load_published(run, entry: dict, folder=None) -> TrainedRun:
     """The published run ``run`` (after :func:`find_published`): model, history, snapshots."""
     folder = Path(folder or published_folder())
     files = verified_files(run.name, entry, folder)
-    model = run.build_model()
-    model(np.zeros((1, 784) if run.flatten else (1, 28, 28, 1), "float32"))
-    model.load_weights(files[FINAL])
-    compile_for_run(model, run)
-    history, seconds = read_history(files[HISTORY].parent)
-    return TrainedRun(run, model, history, seconds, "published", files[FINAL].parent, entry)
+    return open_run(run, files[FINAL].parent, source="published", info=entry)
 
 
 def describe(trained: TrainedRun) -> str:

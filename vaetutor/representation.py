@@ -27,8 +27,11 @@ import numbers
 import numpy as np
 from keras import ops
 
+from .checks import positive_int
 from .data import check_images
+from .layers import reparameterize
 from .evaluation import code_mmd_to_prior
+from .vae import posterior
 
 #: the radii of :func:`prior_match`
 RADII = (1.0, 2.0, 3.0)
@@ -194,23 +197,15 @@ def sample_codes(model, x, *, seed=0, batch_size=1000):
     same codes whatever ``batch_size``. Returns float32 ``(n, latent_dim)``. For the mean codes,
     use ``model.encode(x)``.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
-            or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}")
+    batch_size = positive_int(batch_size, "batch_size")
     layout = getattr(model, "image_layout", "any")
     x = check_images(x, layout=layout)
     rng = np.random.default_rng(seed)
     out = []
     for start in range(0, len(x), batch_size):
-        outputs = model.encoder(x[start:start + batch_size], training=False)
-        if not isinstance(outputs, (list, tuple)) or len(outputs) != 2:
-            raise ValueError(
-                "model.encoder must return [z_mean, z_log_var] to sample z ~ q(z|x); got "
-                f"{type(outputs).__name__} - a deterministic encoder (the MMD-VAE's) has no "
-                "q(z|x) to sample: use model.encode(x)")
-        z_mean, z_log_var = (ops.convert_to_numpy(t) for t in outputs)
+        z_mean, z_log_var = posterior(model, x[start:start + batch_size])
         eps = rng.standard_normal(z_mean.shape, dtype=np.float32)
-        out.append((z_mean + np.exp(0.5 * z_log_var) * eps).astype("float32"))
+        out.append(ops.convert_to_numpy(reparameterize(z_mean, z_log_var, eps)))
     return np.concatenate(out)
 
 

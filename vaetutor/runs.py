@@ -1,23 +1,23 @@
-"""The series' training runs, each named and defined once: model, data and settings per profile.
+"""The series' catalogue: every training run, named and defined once, and what its names mean.
 
-A :class:`Run` is everything that determines a trained model: which builder and with which
-arguments, which data, and how it is trained. Its :meth:`Run.settings` are what the training
-engine records beside the checkpoints and what a published run must match. Notebooks that share
-a run (04, 05 and 06 use the conv VAE) look it up here by name, so its settings are written once.
+A run (:class:`vaetutor.settings.Run`) is plain settings. This module says which builder makes
+each model and which data each run learns from (:func:`build_model`, :func:`load_data`,
+:func:`fit_data`, :func:`compile_arguments`), and defines the series' runs, so that notebooks
+that share a run (04, 05 and 06 use the conv VAE) look it up here by name and its settings are
+written once.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-from dataclasses import dataclass, field
+import numpy as np
 
 from .conv import build_conv_mmd_vae, build_conv_vae
-from .data import ImageDataset, load_dataset
+from .data import IMAGE_SHAPE, FLAT_DIM, ImageDataset, load_dataset
 from .mlp import build_mlp_vae
 from .profiles import current_profile
 from .sample_quality import build_classifier, classifier_compile_arguments
 from .seeding import seed_everything
+from .settings import Run
 
 #: model builders by name: ``Run.model`` picks one, ``Run.model_args`` are its arguments
 BUILDERS = {
@@ -27,9 +27,6 @@ BUILDERS = {
     "classifier": build_classifier,
 }
 
-#: models trained on (image, class) pairs; the others on images alone
-SUPERVISED = {"classifier"}
-
 #: the KL coefficients of notebook 03's sweep (the KL-coefficient article's values)
 KL_WEIGHTS = (0.0, 0.02, 0.1, 0.5, 1.0, 2.0, 10.0, 20.0)
 
@@ -37,91 +34,39 @@ KL_WEIGHTS = (0.0, 0.02, 0.1, 0.5, 1.0, 2.0, 10.0, 20.0)
 WIDE_LATENT_DIM = 16
 
 
-@dataclass(frozen=True)
-class Run:
-    """One training run: ``model``'s builder with ``model_args``, trained on a dataset.
+def build_model(run: Run):
+    """Seed everything with ``run.seed``, then build ``run``'s (uncompiled, unbuilt) model."""
+    seed_everything(run.seed)
+    return BUILDERS[run.model](**run.model_args)
 
-    Training: Adam with ``learning_rate``, ``epochs`` passes over ``train_size`` training images
-    (``None``: all) in batches of ``batch_size``, shuffled per epoch from ``seed``; the test set
-    is the validation data when ``validate``. ``snapshot_every`` keeps the weights every that
-    many epochs (for pictures of training). Runs with the same ``start`` begin from the same
-    saved initial weights (the KL sweep).
-    """
 
-    name: str
-    model: str
-    dataset: str
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    seed: int
-    train_size: int | None = None
-    flatten: bool = False
-    binarize: bool = False
-    validate: bool = True
-    snapshot_every: int | None = None
-    start: str | None = None
-    model_args: dict = field(default_factory=dict)
+def input_shape(run: Run) -> tuple:
+    """The shape of one input of ``run``'s model: ``(784,)`` flat or ``(28, 28, 1)``."""
+    return (FLAT_DIM,) if run.flatten else IMAGE_SHAPE
 
-    def __post_init__(self):
-        if self.model not in BUILDERS:
-            raise ValueError(f"run {self.name!r}: unknown model {self.model!r}; "
-                             f"expected one of {sorted(BUILDERS)}")
-        for key in ("epochs", "batch_size"):
-            value = getattr(self, key)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"run {self.name!r}: {key} must be a positive integer; "
-                                 f"got {value!r}")
-        if self.snapshot_every is not None and (
-                not isinstance(self.snapshot_every, int) or self.snapshot_every < 1):
-            raise ValueError(f"run {self.name!r}: snapshot_every must be a positive integer "
-                             f"or None; got {self.snapshot_every!r}")
 
-    def settings(self) -> dict:
-        """Everything but the name, as JSON-ready values: what makes two runs the same run."""
-        settings = dataclasses.asdict(self)
-        del settings["name"]
-        settings["learning_rate"] = float(self.learning_rate)
-        return json.loads(json.dumps(settings))  # as stored: tuples become lists
+def load_data(run: Run) -> ImageDataset:
+    """The run's dataset: the training subset drawn with ``run.seed``, the whole test set."""
+    return load_dataset(run.dataset, flatten=run.flatten, binarize=run.binarize,
+                        train_size=run.train_size, seed=run.seed)
 
-    @property
-    def supervised(self) -> bool:
-        """Whether the model learns from (image, class) pairs (the classifier) or images alone."""
-        return self.model in SUPERVISED
 
-    def compile_arguments(self) -> dict:
-        """What ``compile`` needs besides the optimizer: the classifier's loss and accuracy;
-        nothing for the autoencoders, whose loss is their own ``compute_loss``."""
-        return classifier_compile_arguments() if self.supervised else {}
+def fit_data(run: Run, data: ImageDataset) -> tuple:
+    """``(x, y, validation)`` for ``fit``: images alone for the autoencoders (``y`` None,
+    validation ``(x_test,)``), (image, class) pairs for the classifier; validation None when
+    ``run.validate`` is False."""
+    if run.model == "classifier":
+        pairs = (data.x_train, np.asarray(data.y_train))
+        validation = (data.x_test, np.asarray(data.y_test))
+    else:
+        pairs, validation = (data.x_train, None), (data.x_test,)
+    return (*pairs, validation if run.validate else None)
 
-    def describe(self) -> str:
-        """One line: model, data and training settings."""
-        names = {"mlp_vae": "MLP VAE", "conv_vae": "conv VAE", "conv_mmd_vae": "conv MMD-VAE",
-                 "classifier": "conv classifier"}
-        data = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}[self.dataset]
-        data = ("binarised " if self.binarize else "") + data
-        size = "60,000" if self.train_size is None else f"{self.train_size:,}"
-        arguments = ", ".join(f"{k}={v}" for k, v in self.model_args.items())
-        arguments = f" ({arguments})" if arguments else ""
-        epochs = f"{self.epochs} epoch" + ("" if self.epochs == 1 else "s")
-        return (f"{names[self.model]}{arguments} on {size} {data} training images: {epochs}, "
-                f"batch {self.batch_size}, Adam {self.learning_rate:g}, seed {self.seed}")
 
-    def build_model(self):
-        """Seed everything with ``seed``, then build the (uncompiled) model."""
-        seed_everything(self.seed)
-        return BUILDERS[self.model](**self.model_args)
-
-    def load_data(self) -> ImageDataset:
-        """The run's dataset: the training subset drawn with ``seed``, the whole test set."""
-        return load_dataset(self.dataset, flatten=self.flatten, binarize=self.binarize,
-                            train_size=self.train_size, seed=self.seed)
-
-    def snapshot_epochs(self) -> list[int]:
-        """The epochs whose weights are kept besides the last: multiples of ``snapshot_every``."""
-        if self.snapshot_every is None:
-            return []
-        return [e for e in range(self.snapshot_every, self.epochs, self.snapshot_every)]
+def compile_arguments(run: Run) -> dict:
+    """What ``compile`` needs besides the optimizer: the classifier's loss and accuracy;
+    nothing for the autoencoders, whose loss is their own ``compute_loss``."""
+    return classifier_compile_arguments() if run.model == "classifier" else {}
 
 
 def _profiles(full: dict, quick: dict, profile: str | None) -> dict:

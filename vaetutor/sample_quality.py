@@ -33,6 +33,7 @@ import numpy as np
 from keras import ops
 
 from .autoencoder import in_batches
+from .checks import positive_int
 from .data import IMAGE_SHAPE, check_images
 
 #: the name of the classifier's penultimate layer, whose outputs are the features
@@ -71,17 +72,11 @@ def classifier_compile_arguments() -> dict:
                 metrics=["accuracy"])
 
 
-def _check_batch_size(batch_size):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
-            or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}")
-    return int(batch_size)
-
 
 def class_probabilities(classifier, x, batch_size=500):
     """p(c | x) = softmax(logits) for each image, in batches: NumPy ``(n, num_classes)``."""
     x = check_images(x, layout="image")
-    batch_size = _check_batch_size(batch_size)
+    batch_size = positive_int(batch_size, "batch_size")
     return in_batches(lambda b: ops.softmax(classifier(b, training=False), axis=-1), x,
                       batch_size).astype("float64")
 
@@ -99,7 +94,7 @@ def classifier_features(classifier, x, batch_size=500, layer_name=FEATURES_LAYER
     """The outputs of the classifier's layer ``layer_name`` (the penultimate layer of
     :func:`build_classifier`) for each image, in batches: NumPy float64 ``(n, feature_dim)``."""
     x = check_images(x, layout="image")
-    batch_size = _check_batch_size(batch_size)
+    batch_size = positive_int(batch_size, "batch_size")
     extractor = keras.Model(classifier.input, _layer_output(classifier, layer_name))
     return in_batches(lambda b: extractor(b, training=False), x, batch_size).astype("float64")
 
@@ -107,7 +102,7 @@ def classifier_features(classifier, x, batch_size=500, layer_name=FEATURES_LAYER
 def _features_and_probabilities(classifier, x, batch_size, layer_name=FEATURES_LAYER):
     """One pass through the classifier: features ``(n, f)`` and p(c | x) ``(n, C)``."""
     x = check_images(x, layout="image")
-    batch_size = _check_batch_size(batch_size)
+    batch_size = positive_int(batch_size, "batch_size")
     both = keras.Model(classifier.input,
                        [_layer_output(classifier, layer_name), classifier.outputs[0]])
     features, probabilities = [], []

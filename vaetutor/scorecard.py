@@ -20,7 +20,8 @@ import math
 
 import numpy as np
 
-from .likelihood import _positive_int, importance_weighted_bounds
+from .checks import positive_int
+from .likelihood import importance_weighted_bounds
 from .morph import morph_smoothness
 from .representation import code_report
 from .sample_quality import sample_quality
@@ -35,7 +36,7 @@ def different_class_pairs(labels, pairs, seed=0):
     several calls with one generator draw different pairs.
     """
     labels = np.asarray(labels)
-    pairs = _positive_int(pairs, "pairs")
+    pairs = positive_int(pairs, "pairs")
     if len(np.unique(labels)) < 2:
         raise ValueError("labels must hold at least two classes to draw pairs of different "
                          "classes")
@@ -75,7 +76,7 @@ def score_model(model, data, *, classifier, reference_statistics, iw_ks, iw_indi
     :func:`~vaetutor.sample_quality.sample_quality`; ``"morph"``: the mean ``path_ratio`` and
     ``largest_step`` of :func:`~vaetutor.morph.morph_smoothness`; ``"latent_dim"``.
     """
-    samples = _positive_int(samples, "samples")
+    samples = positive_int(samples, "samples")
     iw_indices = np.asarray(iw_indices)
     if iw_indices.ndim != 1 or len(iw_indices) == 0 or not np.issubdtype(iw_indices.dtype,
                                                                          np.integer):
@@ -133,7 +134,7 @@ def format_results(scores: dict, k: int) -> str:
     2; the samples' mean classifier confidence, class-histogram entropy H (nats, log 10 = 2.30
     for balanced classes) and Fréchet distance FD; morph path ratio (1 = straight).
     """
-    k = _positive_int(k, "k")
+    k = positive_int(k, "k")
     names = [f"L_{k}" if name == "L_K" else name for name, _, _ in _COLUMNS]
     header = " ".join(f"{name:>{width}}" if i else f"{name:<{width}}"
                       for i, (name, (_, width, _)) in enumerate(zip(names, _COLUMNS)))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-
 from .plots import figure_to_array, plot_training_snapshot
+from .training import model_with_weights
 
 
 def snapshot_models(trained) -> dict:
@@ -16,13 +16,9 @@ def snapshot_models(trained) -> dict:
     ``run.snapshot_epochs()`` load the weights kept then, and the last epoch is the model itself.
     """
     run = trained.run
-    first = np.zeros((1, 784) if run.flatten else (1, 28, 28, 1), "float32")
-    models = {0: run.build_model()}
+    models = {0: model_with_weights(run)}
     for epoch in run.snapshot_epochs():
-        model = run.build_model()
-        model(first)
-        model.load_weights(trained.snapshot_file(epoch))
-        models[epoch] = model
+        models[epoch] = model_with_weights(run, trained.snapshot_file(epoch))
     models[run.epochs] = trained.model
     return models
 

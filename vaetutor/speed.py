@@ -2,8 +2,9 @@
 
 Keras' defaults suit large models on accelerators. A training step of the MLP VAE on a CPU is a
 few milliseconds, and fixed costs per step weigh as much as its arithmetic. ``make bench``
-measures two changes against the usual way of writing these models; :class:`ImageAutoencoder`'s
-``compile`` applies both by default:
+measures two changes against the usual way of writing these models; the training engine
+(:func:`vaetutor.training.train`) applies both through :func:`compile_for_training`, and the
+models themselves know nothing of them:
 
 - ``steps_per_execution``: each call from Python into the compiled training function runs
   :data:`STEPS_PER_EXECUTION` batches (TensorFlow: in a loop inside the graph; JAX: in a
@@ -25,8 +26,8 @@ Per backend (``make bench`` times the package on each):
   busy 2-core CPU, 32 steps a call was 0.67 to 1.68 times as fast as one, median 1.04 — no
   loss); Keras' Adam (its update is compiled with the step by XLA, which fuses it already).
   JAX always compiles with XLA, whose CPU convolutions are slow, and slowest for the gradients
-  of the decoder's strided transposed convolutions: on a CPU, :class:`Conv2DTranspose`
-  trains those as matrix products instead (same weights, same outputs up to float rounding;
+  of the decoder's strided transposed convolutions: on a CPU, the engine trains those
+  (:func:`transposed_convolutions_as_matmul`) as matrix products instead (same weights, same outputs up to float rounding;
   ``deconv_2``'s forward pass and gradients at batch 100: 393 -> 43 ms, the conv VAE's training
   217 -> 1,195 images/s). Even so, on a CPU the convolutional models train about 3.5 times
   faster on TensorFlow.
@@ -44,6 +45,8 @@ CPU XLA's convolutions are about three times slower than TensorFlow's. Keras' de
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import keras
 import numpy as np
@@ -145,7 +148,7 @@ def sub_pixel_conv_transpose(x, kernel):
     window of ``x`` padded with one row on top and one column on the left: the four shifted
     copies of ``x`` side by side ``(n, h, w, 4 c_in)`` times a ``(4 c_in, 4 c_out)`` matrix built
     from ``kernel`` (7 of its 16 tap-phase blocks zero), then the phases interleaved into
-    ``(n, 2h, 2w, c_out)``. Any backend; :class:`Conv2DTranspose` uses it on JAX on a CPU.
+    ``(n, 2h, 2w, c_out)``. Any backend; :class:`MatmulConv2DTranspose` uses it on JAX on a CPU.
     """
     _, h, w, c_in = ops.shape(x)
     c_out = ops.shape(kernel)[2]
@@ -162,7 +165,7 @@ def sub_pixel_conv_transpose(x, kernel):
 
 
 def sub_pixel_is_faster(backend: str | None = None) -> bool:
-    """Whether :class:`Conv2DTranspose` computes with :func:`sub_pixel_conv_transpose`:
+    """Whether :class:`MatmulConv2DTranspose` computes with :func:`sub_pixel_conv_transpose`:
     on JAX on a CPU (where XLA's transposed-convolution gradients are slow; ``make bench``)."""
     backend = backend or keras.backend.backend()
     if backend != "jax":
@@ -172,30 +175,65 @@ def sub_pixel_is_faster(backend: str | None = None) -> bool:
     return jax.default_backend() == "cpu"
 
 
-@keras.saving.register_keras_serializable(package="vaetutor")
-class Conv2DTranspose(keras.layers.Conv2DTranspose):
+class MatmulConv2DTranspose(keras.layers.Conv2DTranspose):
     """``keras.layers.Conv2DTranspose`` that, for a 3x3 kernel with stride 2 and "same" padding
-    (channels last), computes with :func:`sub_pixel_conv_transpose` in training where
-    :func:`sub_pixel_is_faster`; elsewhere, and for any other setting, Keras' own layer.
+    (channels last), computes with :func:`sub_pixel_conv_transpose` (any other setting: Keras'
+    own layer).
 
-    Only in training: what XLA's CPU backend does slowly is the gradient; the forward pass alone
-    (evaluation, decoding) is as fast or faster with Keras' op (``deconv_2``'s forward pass at
-    batch 500 on a busy 2-core CPU: 118 ms against 123 ms compiled and 198 ms op by op). Same weights (shapes, layout) as Keras'
-    layer, and the same class name on purpose: Keras' weight files (``.weights.h5``) address a
-    model's layers by the snake-cased name of their class, so only a layer named
-    ``Conv2DTranspose`` reads the weights written with Keras' own (the published runs).
+    The models never contain this class: :func:`transposed_convolutions_as_matmul` lends it to
+    their Keras layers while the training engine fits them (what XLA's CPU backend does slowly
+    is the gradient, so only training needs it), so that weight files, which Keras addresses by
+    the layers' class names, are always written and read by Keras' own layer.
     """
 
-    def _uses_sub_pixel(self, training) -> bool:
-        return bool(training and tuple(self.kernel_size) == (3, 3)
-                    and tuple(self.strides) == (2, 2) and self.padding == "same"
-                    and self.output_padding is None and tuple(self.dilation_rate) == (1, 1)
-                    and self.data_format == "channels_last" and sub_pixel_is_faster())
-
-    def call(self, inputs, training=None):
-        if not self._uses_sub_pixel(training):
+    def call(self, inputs):
+        if not eligible_for_matmul(self):
             return super().call(inputs)
         outputs = sub_pixel_conv_transpose(inputs, self.kernel)
         if self.use_bias:
             outputs = outputs + self.bias  # (filters,), broadcast over the channels axis
         return outputs if self.activation is None else self.activation(outputs)
+
+
+def eligible_for_matmul(layer) -> bool:
+    """Whether :func:`sub_pixel_conv_transpose` computes ``layer`` (a ``Conv2DTranspose``):
+    a 3x3 kernel, stride 2, "same" padding, no output padding or dilation, channels last."""
+    return (tuple(layer.kernel_size) == (3, 3) and tuple(layer.strides) == (2, 2)
+            and layer.padding == "same" and layer.output_padding is None
+            and tuple(layer.dilation_rate) == (1, 1) and layer.data_format == "channels_last")
+
+
+def _all_layers(layer):
+    for child in getattr(layer, "layers", []):
+        yield child
+        yield from _all_layers(child)
+
+
+@contextlib.contextmanager
+def transposed_convolutions_as_matmul(model, enabled: bool | None = None):
+    """While open, ``model``'s eligible ``keras.layers.Conv2DTranspose`` layers train as
+    :class:`MatmulConv2DTranspose` (same weights and names; their class is lent, then given back).
+
+    ``enabled`` defaults to :func:`sub_pixel_is_faster` (JAX on a CPU); elsewhere nothing
+    changes. A compiled training function traced inside keeps the matrix form (Keras caches it
+    on the model), which is what the engine wants: every epoch's ``fit`` runs inside.
+    """
+    enabled = sub_pixel_is_faster() if enabled is None else enabled
+    lent = [layer for layer in _all_layers(model)
+            if type(layer) is keras.layers.Conv2DTranspose and eligible_for_matmul(layer)] \
+        if enabled else []
+    for layer in lent:
+        layer.__class__ = MatmulConv2DTranspose
+    try:
+        yield len(lent)
+    finally:
+        for layer in lent:
+            layer.__class__ = keras.layers.Conv2DTranspose
+
+
+def compile_for_training(model, optimizer, **kwargs) -> None:
+    """``model.compile`` with the speed-ups: :func:`fast_optimizer` of ``optimizer`` and
+    :func:`default_steps_per_execution` batches per call (an explicit ``steps_per_execution``
+    in ``kwargs`` wins). Results are Keras' plain ones up to float rounding."""
+    kwargs.setdefault("steps_per_execution", default_steps_per_execution())
+    model.compile(optimizer=fast_optimizer(optimizer), **kwargs)

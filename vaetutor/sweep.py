@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .evaluation import negative_elbo
 from .published import obtain_run
 from .runs import KL_WEIGHTS, kl_sweep_run
 
@@ -46,7 +47,8 @@ def latent_spread(z) -> dict:
 def evaluate_runs(runs, x_test, batch_size=1000):
     """Test-set results of each ``{c: TrainedRun}``: one row (a dict) per ``c``, in order.
 
-    Row keys: ``c``; ``reconstruction`` and ``kl`` (nats per image, means over the test set);
+    Row keys: ``c``; ``reconstruction`` and ``kl`` (nats per image, means over the test set, from
+    :func:`vaetutor.evaluation.negative_elbo`: one draw of z per image);
     ``loss`` = reconstruction + c * KL (what that run minimised); ``neg_elbo`` = reconstruction +
     KL (the bound itself, comparable across c); ``z_mean_mean``, ``z_mean_std`` (per latent
     dimension) and ``rms_radius`` of the test codes ``z_mean``; and ``codes``, the codes.
@@ -54,15 +56,15 @@ def evaluate_runs(runs, x_test, batch_size=1000):
     rows = []
     for c, trained in runs.items():
         model = trained.model
-        metrics = model.mean_loss_terms(x_test, batch_size=batch_size)
+        elbo = negative_elbo(model, x_test, batch_size=batch_size)
         codes = model.encode(x_test, batch_size=batch_size)
         spread = latent_spread(codes)
         rows.append({
             "c": c,
-            "reconstruction": metrics["reconstruction_loss"],
-            "kl": metrics["kl_loss"],
-            "loss": metrics["loss"],
-            "neg_elbo": metrics["reconstruction_loss"] + metrics["kl_loss"],
+            "reconstruction": elbo["reconstruction"],
+            "kl": elbo["kl"],
+            "loss": elbo["reconstruction"] + c * elbo["kl"],
+            "neg_elbo": elbo["negative_elbo"],
             "z_mean_mean": spread["mean"],
             "z_mean_std": spread["std"],
             "rms_radius": spread["rms_radius"],

@@ -1,6 +1,7 @@
 """The training engine: one way to train every model of the series, resumably.
 
-A named :class:`~vaetutor.runs.Run` is trained by :func:`train` in a folder of its own:
+A run (:class:`~vaetutor.settings.Run`, plain settings; the series' runs are in
+:mod:`vaetutor.runs`) is trained by :func:`train` in a folder of its own:
 
 - ``settings.json``: the run's settings; a folder holding another run's are refused;
 - ``epoch_NNNN.weights.h5`` (+ ``.seeds.json``): a checkpoint after every epoch (weights,
@@ -13,7 +14,10 @@ A named :class:`~vaetutor.runs.Run` is trained by :func:`train` in a folder of i
 
 Each epoch's batches come from :func:`epoch_order`, a function of ``(seed, epoch)`` only, so an
 interrupted and resumed run ends with the weights an uninterrupted one would have (on the same
-machine). :func:`vaetutor.published.obtain_run` puts published weights in front of this.
+machine). :func:`open_run` opens a finished run (its model with the final weights, and its
+history); :func:`vaetutor.published.obtain_run` puts published weights in front of this. The
+speed-ups of :mod:`vaetutor.speed` are applied here, when the engine compiles and fits a model;
+the models themselves are plain Keras.
 """
 
 from __future__ import annotations
@@ -27,7 +31,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from . import runs
 from ._files import check_or_write_settings, read_json, save_model_weights, write_json_atomically
+from .data import TRAIN_IMAGES, check_images
+from .speed import compile_for_training, transposed_convolutions_as_matmul
 
 _SHORT = {"reconstruction_loss": "recon", "kl_loss": "kl", "mmd_loss": "mmd"}
 
@@ -181,24 +188,48 @@ def load_shared_start(run, model, directory: Path, x_first) -> None:
 
 
 def compile_for_run(model, run) -> None:
-    """Compile ``model`` as ``run`` trains it: Adam with ``run.learning_rate`` (and the
-    classifier's loss and accuracy, :meth:`~vaetutor.runs.Run.compile_arguments`); a built
-    model's optimizer is built too (so that a model saved before any training reloads cleanly)."""
-    model.compile(optimizer=keras.optimizers.Adam(run.learning_rate), **run.compile_arguments())
+    """Compile ``model`` as ``run`` trains it: Adam with ``run.learning_rate`` (and, for the
+    classifier, its loss and accuracy: :func:`vaetutor.runs.compile_arguments`), with the
+    engine's speed-ups (:func:`vaetutor.speed.compile_for_training`); a built model's optimizer
+    is built too (so that a model saved before any training reloads cleanly)."""
+    compile_for_training(model, keras.optimizers.Adam(run.learning_rate),
+                         **runs.compile_arguments(run))
     if model.built:
         model.optimizer.build(model.trainable_variables)
 
 
-def train(run, data=None, *, directory, log_every: int = 1, until_epoch: int | None = None,
-          on_epoch_end=None) -> TrainedRun:
+def model_with_weights(run, weights_file=None):
+    """``run``'s model, built (on one image of zeros) and, given ``weights_file``, holding the
+    weights stored there. Every model the package reloads is made by this function."""
+    model = runs.build_model(run)
+    model(np.zeros((1, *runs.input_shape(run)), "float32"))
+    if weights_file is not None:
+        model.load_weights(weights_file)
+    return model
+
+
+def open_run(run, directory, *, source: str = "local", info: dict | None = None,
+             weights_file=None) -> TrainedRun:
+    """The finished ``run`` kept in ``directory``: its model with the final weights (or
+    ``weights_file``), compiled as it was trained, and its history. ``source`` and ``info``
+    say where it came from (:class:`TrainedRun`)."""
+    directory = Path(directory)
+    model = model_with_weights(run, weights_file or directory / FINAL)
+    compile_for_run(model, run)
+    history, seconds = read_history(directory)
+    return TrainedRun(run, model, history, seconds, source, directory, info or {})
+
+
+def train(run, data=None, *, directory, model=None, log_every: int = 1,
+          until_epoch: int | None = None, on_epoch_end=None) -> TrainedRun:
     """Train ``run`` in ``directory``, resuming from its checkpoints; return the trained run.
 
-    Builds the model (seeded by ``run.seed``), compiles it with Adam(``run.learning_rate``)
-    through the model's ``compile`` (with its speed-ups), and trains epoch by epoch on
-    ``data.x_train`` (``data`` defaults to ``run.load_data()``), with ``data.x_test`` as
-    validation data when ``run.validate``; a supervised run (the classifier) on the pairs
-    ``(data.x_train, data.y_train)``, validated on ``(data.x_test, data.y_test)``. A finished run in ``directory`` is loaded, not
-    trained again.
+    Builds the model (:func:`vaetutor.runs.build_model`, seeded by ``run.seed``; or uses
+    ``model``, built by the caller from the same run), compiles it (:func:`compile_for_run`,
+    with the speed-ups) and trains it epoch by epoch on :func:`vaetutor.runs.fit_data` of
+    ``data`` (default :func:`vaetutor.runs.load_data`): the images, or (image, class) pairs for
+    the classifier, with the test set as validation data when ``run.validate``. A finished run
+    in ``directory`` is opened (:func:`open_run`), not trained again.
 
     Args:
         log_every: print an epoch line every this many epochs and after the last (0: never).
@@ -208,30 +239,21 @@ def train(run, data=None, *, directory, log_every: int = 1, until_epoch: int | N
     Raises ValueError if ``directory`` holds a run with other settings, or if ``data`` does not
     have the run's number of training images.
     """
-    from .data import TRAIN_IMAGES, check_images
-
-    data = run.load_data() if data is None else data
+    data = runs.load_data(run) if data is None else data
     expected = TRAIN_IMAGES if run.train_size is None else run.train_size
     if len(data.x_train) != expected:
         raise ValueError(f"run {run.name!r} trains on {expected} images; data.x_train has "
-                         f"{len(data.x_train)}: pass run.load_data(), or nothing")
-    x = check_images(data.x_train, name=f"{run.name}: x_train")
-    y = np.asarray(data.y_train) if run.supervised else None
-    validation = None
-    if run.validate:
-        validation = (data.x_test, np.asarray(data.y_test)) if run.supervised else (data.x_test,)
+                         f"{len(data.x_train)}: pass vaetutor.runs.load_data(run), or nothing")
+    x, y, validation = runs.fit_data(run, data)
+    x = check_images(x, name=f"{run.name}: x_train")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     check_or_write_settings(directory, run.settings())
 
-    model = run.build_model()
     history, seconds = read_history(directory)
-    final = directory / FINAL
-    if final.exists() and len(seconds) == run.epochs:
-        model(x[:1])
-        model.load_weights(final)
-        compile_for_run(model, run)
-        return TrainedRun(run, model, history, seconds, "local", directory)
+    if model is None and (directory / FINAL).exists() and len(seconds) == run.epochs:
+        return open_run(run, directory)
+    model = runs.build_model(run) if model is None else model
     load_shared_start(run, model, directory, x[:1])
     compile_for_run(model, run)
 
@@ -244,9 +266,10 @@ def train(run, data=None, *, directory, log_every: int = 1, until_epoch: int | N
     for epoch in range(done, last):
         start = time.perf_counter()
         order = epoch_order(len(x), run.seed, epoch)
-        result = model.fit(x[order], None if y is None else y[order], batch_size=run.batch_size, epochs=epoch + 1,
-                           initial_epoch=epoch, shuffle=False, validation_data=validation,
-                           verbose=0)
+        with transposed_convolutions_as_matmul(model):
+            result = model.fit(x[order], None if y is None else y[order],
+                               batch_size=run.batch_size, epochs=epoch + 1, initial_epoch=epoch,
+                               shuffle=False, validation_data=validation, verbose=0)
         logs = {k: float(v[-1]) for k, v in result.history.items()}
         for k, v in logs.items():
             history.setdefault(k, []).append(v)
@@ -268,7 +291,7 @@ def train(run, data=None, *, directory, log_every: int = 1, until_epoch: int | N
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, model, logs)
     if last == run.epochs:
-        save_model_weights(model, final)
+        save_model_weights(model, directory / FINAL)
     return TrainedRun(run, model, history, seconds, "resumed" if done else "trained", directory)
 
 
