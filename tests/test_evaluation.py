@@ -120,3 +120,81 @@ def test_bernoulli_loss_floor_closed_forms_and_a_lower_bound():
 def test_bernoulli_loss_floor_rejects_values_outside_0_1():
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         bernoulli_loss_floor(np.full((2, 4), 1.5))
+
+
+def quadrature_negative_elbo(model, x, nodes=40):
+    """-ELBO per image by Gauss-Hermite quadrature over each image's 2-D q(z|x) (no sampling):
+    E_q[-log p(x|z)] = (1/pi) sum_ij w_i w_j f(m + sqrt(2) s (t_i, t_j)), plus the closed-form
+    KL written out here; an independent computation of what negative_elbo estimates."""
+    t, w = np.polynomial.hermite.hermgauss(nodes)
+    grid = np.stack(np.meshgrid(t, t, indexing="ij"), -1).reshape(-1, 2)     # (nodes^2, 2)
+    weights = np.outer(w, w).reshape(-1) / np.pi                              # sums to 1
+    m, s = encoder_gaussian(model, x)
+    values = []
+    for i in range(len(x)):
+        z = (m[i] + math.sqrt(2.0) * s[i] * grid).astype("float32")
+        logits = ops.convert_to_numpy(model.decoder(z)).astype("float64")
+        xi = x[i].astype("float64").reshape(1, -1)
+        f = np.sum(xi * np.logaddexp(0, -logits) + (1 - xi) * np.logaddexp(0, logits), -1)
+        values.append(weights @ f)
+    reconstruction = np.array(values)
+    return reconstruction, numpy_kl(m, s)
+
+
+@pytest.fixture(scope="module")
+def curved_vae():
+    """An MLP VAE whose q(z|x) is N((2.5, -3), diag(exp(-2), exp(-2.5))) for every image (far
+    from the prior), with a decoder that bends strongly with z; and images ``x`` equal to the
+    decoder's probabilities at z_mean, so that -log p(x|z) is smallest at z_mean and its
+    expectation over q(z|x) grows with the width of q(z|x) (exp(z_log_var / 2), not
+    exp(z_log_var))."""
+    from vaetutor.mlp import build_mlp_vae
+
+    model = build_mlp_vae(hidden_units=(16,), seed=1)
+    model(np.zeros((1, 784), "float32"))
+    rng = np.random.default_rng(0)
+    for name, bias in (("z_mean", [2.5, -3.0]), ("z_log_var", [-2.0, -2.5])):
+        kernel, _ = model.encoder.get_layer(name).get_weights()
+        model.encoder.get_layer(name).set_weights(
+            [np.zeros(kernel.shape, "float32"), np.array(bias, "float32")])
+    hidden = model.decoder.get_layer("hidden_0")
+    hidden.set_weights([rng.normal(0, 3.0, (2, 16)).astype("float32"),
+                        rng.normal(0, 3.0, 16).astype("float32")])
+    logits = model.decoder.get_layer("logits")
+    logits.set_weights([rng.normal(0, 0.5, (16, 784)).astype("float32"),
+                        np.zeros(784, "float32")])
+    x = model.decode(np.array([[2.5, -3.0]] * 8, "float32"))
+    return model, x
+
+
+def test_negative_elbo_is_the_quadrature_value_on_codes_far_from_the_prior(curved_vae):
+    far_mlp_vae, x = curved_vae
+    """Catches a KL subtracted instead of added (the KL is about 9 nats here) and a draw with
+    standard deviation exp(z_log_var) instead of exp(z_log_var / 2) (a narrower q(z|x): the
+    reconstruction term moves by far more than the Monte-Carlo error)."""
+    reconstruction, kl = quadrature_negative_elbo(far_mlp_vae, x)
+    assert kl.mean() > 5  # away from the prior, so a wrong sign shows
+    result = negative_elbo(far_mlp_vae, x, batch_size=3, n_samples=2000)
+    assert result["negative_elbo"] == pytest.approx(result["reconstruction"] + result["kl"])
+    np.testing.assert_allclose(result["kl"], kl.mean(), rtol=1e-5)
+    draws = numpy_reconstruction_draws(far_mlp_vae, x, 2000).mean(0)       # (n,) per image
+    spread = numpy_reconstruction_draws(far_mlp_vae, x, 2000).std(0, ddof=1).mean()
+    tolerance = 5 * spread / math.sqrt(2000 * len(x))
+    assert abs(result["reconstruction"] - reconstruction.mean()) < tolerance
+    assert abs(draws.mean() - reconstruction.mean()) < tolerance  # the quadrature itself is right
+    np.testing.assert_allclose(result["negative_elbo"], reconstruction.mean() + kl.mean(),
+                               atol=tolerance)
+    # the narrower q(z|x) that exp(z_log_var) as a standard deviation draws from is far off
+    m, s = encoder_gaussian(far_mlp_vae, x)
+    narrow = (m + s**2 * np.random.default_rng(3).standard_normal((2000, *m.shape)))
+    logits = ops.convert_to_numpy(far_mlp_vae.decoder(narrow.reshape(-1, 2).astype("float32")))
+    x64 = np.broadcast_to(x.astype("float64"), (2000, *x.shape)).reshape(-1, 784)
+    wrong = np.sum(x64 * np.logaddexp(0, -logits) + (1 - x64) * np.logaddexp(0, logits), -1)
+    assert abs(wrong.mean() - reconstruction.mean()) > 10 * tolerance
+
+
+def test_negative_elbo_refuses_a_model_without_a_gaussian_encoder():
+    from vaetutor.conv import build_conv_mmd_vae
+
+    with pytest.raises(ValueError, match="GaussianVAE"):
+        negative_elbo(build_conv_mmd_vae(), np.zeros((2, 28, 28, 1), "float32"))
