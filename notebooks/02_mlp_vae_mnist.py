@@ -28,15 +28,13 @@
 # - what held-out loss a 2-D MLP VAE reaches on MNIST, split into reconstruction and KL.
 
 # %%
-import inspect
-
 import keras
 import numpy as np
 
-from vaetutor.autoencoder import ImageAutoencoder
-from vaetutor.layers import Sampling
+from vaetutor.evaluation import negative_elbo
+from vaetutor.layers import Sampling, reparameterize
 from vaetutor.losses import bernoulli_log_likelihood, binary_cross_entropy_sum, kl_to_standard_normal
-from vaetutor.mlp import build_mlp_vae
+from vaetutor.mlp import build_mlp_decoder, build_mlp_encoder
 from vaetutor.plots import (
     plot_decoder_manifold,
     plot_latent_scatter,
@@ -45,7 +43,8 @@ from vaetutor.plots import (
 )
 from vaetutor.profiles import current_profile, profile_line
 from vaetutor.published import obtain_run
-from vaetutor.runs import mlp_vae_run
+from vaetutor.runs import build_model, load_data, mlp_vae_run
+from vaetutor.source import show_source
 from vaetutor.training import format_history
 from vaetutor.vae import VAE
 from vaetutor.runtime import describe
@@ -60,10 +59,7 @@ print(describe())
 # The **full** profile uses the article's settings: 30 epochs, batch 64, Adam with its default
 # learning rate 1e-3, all 60,000 training images. The **quick** profile (for tests and CI) trains
 # for a few epochs on a subset, to check that everything runs; its pictures are rougher. The run
-# is defined once, in `vaetutor.runs`, with both profiles:
-
-# %%
-print(inspect.getsource(mlp_vae_run))
+# is defined once, in `vaetutor.runs`; its settings in this profile:
 
 # %% tags=["checked-in-full-profile"]
 run = mlp_vae_run()
@@ -78,7 +74,7 @@ print(run.describe())
 # for every figure and number below.
 
 # %%
-mnist = run.load_data()
+mnist = load_data(run)
 x_train, x_test, y_test = mnist.x_train, mnist.x_test, mnist.y_test
 print(f"test images: {x_test.shape}, {x_test.dtype}, pixels in [{x_test.min():g}, {x_test.max():g}]")
 print("test digits per class:", np.bincount(y_test).tolist())
@@ -103,12 +99,21 @@ print("test digits per class:", np.bincount(y_test).tolist())
 # $p(x|z) = \prod_i \operatorname{Bernoulli}(x_i;\ \operatorname{sigmoid}(\ell_i))$.
 # (The article puts the sigmoid inside the decoder; we keep it in the loss, which is the same
 # model but numerically stable.)
+#
+# The two networks, as the package builds them (`hidden_units=(512,)` and `latent_dim=2` here):
 
 # %%
-print(inspect.getsource(Sampling.call))
+show_source(build_mlp_encoder, build_mlp_decoder)
+
+# %% [markdown]
+# The sampling step: `reparameterize` is the formula, and the `Sampling` layer draws the noise
+# $arepsilon$ from its own seeded generator, so that a run is repeatable:
 
 # %%
-vae = run.build_model()
+show_source(reparameterize, Sampling.call)
+
+# %%
+vae = build_model(run)
 print(f"encoder: {vae.encoder.count_params():,} parameters  "
       f"(784*512 + 512 + 2 * (512*2 + 2) = {784*512 + 512 + 2*(512*2 + 2):,})")
 print(f"decoder: {vae.decoder.count_params():,} parameters  "
@@ -134,14 +139,12 @@ print(f"decoder: {vae.decoder.count_params():,} parameters  "
 # - `loss` = `reconstruction_loss` + `kl_weight` · `kl_loss`, with `kl_weight` = 1 here (the
 #   β of a β-VAE, and the coefficient swept in notebook 03).
 #
-# Each function returns one value per image (summed over pixels or latent dimensions); the
-# model takes the batch mean. This is the code:
+# Each function returns one value per image (summed over pixels or latent dimensions). The
+# model's loss is its `loss_terms` method, right below its `call`; Keras' `fit` minimises the
+# batch mean of `loss`, and each term's batch mean is reported under its name. The code:
 
 # %%
-print(inspect.getsource(bernoulli_log_likelihood))
-print(inspect.getsource(kl_to_standard_normal))
-print(inspect.getsource(VAE.compute_loss))
-print(inspect.getsource(VAE.loss_terms))
+show_source(bernoulli_log_likelihood, kl_to_standard_normal, VAE.loss_terms)
 
 # %% [markdown]
 # The reconstruction term from logits and the article's `784 * BCE` from probabilities are the
@@ -158,36 +161,18 @@ print(f"max |difference| over 256 images: {gap:.1e} nats (of about {float(from_l
 assert gap < 1e-2
 
 # %% [markdown]
-# ## Compiling: what the package adds to Keras
+# The model's `compile` and `fit` are Keras' own (`fit` first checks the images: shape, NaN,
+# range [0, 1]). The training engine below compiles it with Adam and adds two speed-ups that
+# change how fast training runs, not what it computes (several batches per call into the
+# compiled step, and TensorFlow's one-pass Adam kernel); [the performance page](../docs/performance.md)
+# explains and measures them.
 #
-# `vae.compile(...)` is Keras' `compile` with two speed-ups that change how fast training runs,
-# not what it computes (`make bench` measures them; `vaetutor.speed` explains them):
-#
-# - `steps_per_execution=32` on TensorFlow and JAX: each call into the compiled training step
-#   runs 32 batches, so Python's overhead is paid once per 32 batches (same batches, same
-#   updates); Keras' PyTorch trainer runs one batch per call, so there it stays 1;
-# - on TensorFlow, Adam becomes `FusedAdam`: the same update, done by TensorFlow's one-pass
-#   Adam kernel (float rounding aside, the same numbers).
-#
-# The settings printed below are TensorFlow's (the backend of the committed outputs).
-#
-# `compile(..., speedups=False)` is exactly `keras.Model.compile`. The model's `fit` is Keras'
-# own, after a check of the images (shape, NaN, range [0, 1]). The code:
-
-# %%
-print(inspect.getsource(ImageAutoencoder.compile))
-
-# %% tags=["checked-on-tensorflow"]
-vae.compile(optimizer=keras.optimizers.Adam(run.learning_rate))
-plain = run.build_model()
-plain.compile(optimizer=keras.optimizers.Adam(run.learning_rate), speedups=False)
-for name, model in (("package's compile", vae), ("speedups=False", plain)):
-    print(f"{name:>17}: optimizer {type(model.optimizer).__name__}, "
-          f"steps_per_execution {model.steps_per_execution}")
+# Before training, the held-out negative ELBO (`vaetutor.evaluation.negative_elbo`: the
+# reconstruction term averaged over 10 draws of $z$ per test image, plus the KL in closed form):
 
 # %% tags=["checked-in-full-profile"]
-untrained = vae.evaluate(x_test, batch_size=1000, verbose=0, return_dict=True)
-print(f"before training, test loss {untrained['loss']:.1f} nats per image")
+untrained = negative_elbo(vae, x_test, batch_size=1000, n_samples=10)
+print(f"before training, test negative ELBO {untrained['negative_elbo']:.1f} nats per image")
 
 # %% [markdown]
 # ## Training
@@ -270,16 +255,16 @@ fig = plot_decoder_manifold(vae.decode, n=30, spacing="quantile",
 # %% [markdown]
 # ## Held-out loss
 #
-# The test-set loss, split into its two terms (nats per image; the reconstruction term is a
-# one-sample estimate, whose noise averages out over 10,000 images):
+# The test-set negative ELBO, split into its two terms (nats per image; the reconstruction term
+# is averaged over 10 draws of $z$ per image, whose noise averages out over 10,000 images):
 
 # %% tags=["checked-in-full-profile"]
-test = vae.evaluate(x_test, batch_size=1000, verbose=0, return_dict=True)
+test = negative_elbo(vae, x_test, batch_size=1000, n_samples=10)
 print(f"profile {current_profile()}, {run.epochs} epochs, {len(x_train):,} training images")
-print(f"test reconstruction loss  {test['reconstruction_loss']:7.2f} nats per image")
-print(f"test KL                   {test['kl_loss']:7.2f} nats per image")
-print(f"test loss (negative ELBO) {test['loss']:7.2f} nats per image"
-      f"   (untrained: {untrained['loss']:.1f})")
+print(f"test reconstruction loss  {test['reconstruction']:7.2f} nats per image")
+print(f"test KL                   {test['kl']:7.2f} nats per image")
+print(f"test negative ELBO        {test['negative_elbo']:7.2f} nats per image"
+      f"   (untrained: {untrained['negative_elbo']:.1f})")
 
 # %% [markdown]
 # With the full profile (30 epochs) the published run ends at a negative ELBO of 150.59 nats per
@@ -297,14 +282,14 @@ print(f"test loss (negative ELBO) {test['loss']:7.2f} nats per image"
 # check the numbers and trends quoted in the text.
 
 # %%
-assert np.isclose(test["loss"], test["reconstruction_loss"] + test["kl_loss"], rtol=1e-4)
-assert test["loss"] < 200 < untrained["loss"], test
-assert 1.0 < test["kl_loss"] < 20.0, test
+assert np.isclose(test["negative_elbo"], test["reconstruction"] + test["kl"], rtol=1e-6)
+assert test["negative_elbo"] < 200 < untrained["negative_elbo"], test
+assert 1.0 < test["kl"] < 20.0, test
 assert trained.history["val_loss"][-1] < trained.history["val_loss"][0]
 assert np.all(np.isfinite(z_test)) and z_test.std(0).max() < 10
 if current_profile() == "full":
     # the held-out numbers quoted above, to the printed precision
-    assert round(test["loss"], 2) == 150.59 and round(test["kl_loss"], 2) == 6.10, test
+    assert round(test["negative_elbo"], 2) == 150.59 and round(test["kl"], 2) == 6.10, test
     # "the KL term, after the first epoch, slowly rises"
     kl = np.array(trained.history["kl_loss"])
     assert kl[1] < kl[-1] and np.all(np.diff(kl[1:]) > -0.1), kl
@@ -340,7 +325,7 @@ print("saved and reloaded: identical codes")
 #
 #    <details><summary>Hint</summary>
 #
-#    Only the codes' size changes; `vae.evaluate(x_test, ...)` gives the same three numbers. To
+#    Only the codes' size changes; `negative_elbo(vae, x_test)` gives the same three numbers. To
 #    draw an 8-D latent space, plot two coordinates or project the codes with PCA.
 #    </details>
 #

@@ -35,8 +35,6 @@
 # - why the "right" c depends on how the reconstruction term is scaled.
 
 # %%
-import inspect
-
 import numpy as np
 import matplotlib.pyplot as plt
 
@@ -49,9 +47,10 @@ from vaetutor.plots import (
     show_as_jpeg,
 )
 from vaetutor.profiles import current_profile, profile_line
-from vaetutor.runs import KL_WEIGHTS, kl_sweep_run
+from vaetutor.runs import KL_WEIGHTS, build_model, kl_sweep_run, load_data
+from vaetutor.source import show_source
 from vaetutor.sweep import evaluate_runs, format_results_table, kl_sweep
-from vaetutor.training import load_shared_start
+from vaetutor.vae import VAE
 from vaetutor.runtime import describe
 
 # %% tags=["nbval-ignore-output"]
@@ -63,10 +62,8 @@ print(describe())
 #
 # Full profile: the article's settings — Adam 1e-3, batch 128, 40 epochs for each c, all 60,000
 # training images. Quick profile: 3 epochs on 10,000 images per c, enough for the trends to show.
-# Each c is a run of its own, defined once in `vaetutor.runs`:
-
-# %%
-print(inspect.getsource(kl_sweep_run))
+# Each c is a run of its own, defined once in `vaetutor.runs` (`kl_sweep_run(c)`); the run for
+# c = 1 in this profile:
 
 # %% tags=["checked-in-full-profile"]
 print(profile_line())
@@ -74,7 +71,7 @@ print(f"KL coefficients {list(KL_WEIGHTS)}")
 print(kl_sweep_run(1.0).describe())
 
 # %%
-mnist = kl_sweep_run(1.0).load_data()
+mnist = load_data(kl_sweep_run(1.0))
 x_train, x_test, y_test = mnist.x_train, mnist.x_test, mnist.y_test
 print(f"test images {x_test.shape}")
 
@@ -87,10 +84,10 @@ print(f"test images {x_test.shape}")
 # names the same `start`: the first run to train saves its initial weights, and every other run
 # loads them before its first step. The runs also share the sampling seed and the seed of the
 # batch order, so they see the same batches in the same order and the same sampling noise. The
-# only thing that changes is `kl_weight`. The engine's code for the shared start:
+# only thing that changes is `kl_weight`, where it enters the model's loss:
 
 # %%
-print(inspect.getsource(load_shared_start))
+show_source(VAE.loss_terms)
 
 # %% [markdown]
 # ## Training the sweep
@@ -98,9 +95,6 @@ print(inspect.getsource(load_shared_start))
 # `kl_sweep` is a loop over the training engine, one run per c. In the full profile every c is a
 # published run (about 2–3 minutes each to train again on a 2-core CPU with
 # `VAETUTOR_RETRAIN=1`); one line per c says which run it is and how it was trained.
-
-# %%
-print(inspect.getsource(kl_sweep))
 
 # %% tags=["nbval-ignore-output"]
 runs = kl_sweep(KL_WEIGHTS, data=mnist)
@@ -111,7 +105,7 @@ runs = kl_sweep(KL_WEIGHTS, data=mnist)
 # *not* end up the same.
 
 # %%
-start, other = kl_sweep_run(0.0).build_model(), kl_sweep_run(20.0).build_model()
+start, other = build_model(kl_sweep_run(0.0)), build_model(kl_sweep_run(20.0))
 start(x_test[:1]), other(x_test[:1])
 same_start = all(np.array_equal(a, b) for a, b in zip(start.get_weights(), other.get_weights()))
 print("c = 0 and c = 20 start from identical weights:", same_start)

@@ -32,7 +32,6 @@
 
 # %%
 import dataclasses
-import inspect
 import tempfile
 from pathlib import Path
 
@@ -42,11 +41,13 @@ import numpy as np
 from IPython.display import Image, display
 
 from vaetutor.evaluation import bernoulli_loss_floor, monte_carlo_vs_analytic, negative_elbo
-from vaetutor.losses import monte_carlo_elbo_terms
+from vaetutor.conv import build_conv_decoder, build_conv_encoder
+from vaetutor.losses import gaussian_log_density
 from vaetutor.plots import plot_loss_curves, plot_training_snapshot, save_gif, show_as_jpeg
 from vaetutor.profiles import choose_settings, current_profile, profile_line
 from vaetutor.published import obtain_run
-from vaetutor.runs import conv_run
+from vaetutor.runs import build_model, conv_run, load_data
+from vaetutor.source import show_source
 from vaetutor.snapshots import snapshot_frames, snapshot_models
 from vaetutor.training import format_history, train
 from vaetutor.vae import MonteCarloVAE
@@ -67,10 +68,8 @@ print(describe())
 # full profile is the slowest of the series: on a 2-core CPU an epoch on 60,000 images takes
 # 30–40 s, and the three runs together over an hour. In the full profile the published runs
 # are used instead (see below); with `VAETUTOR_RETRAIN=1` they are trained here, with a
-# checkpoint per epoch, so you can stop at any time and continue later.
-
-# %%
-print(inspect.getsource(conv_run))
+# checkpoint per epoch, so you can stop at any time and continue later. Their settings in this
+# profile:
 
 # %% tags=["checked-in-full-profile"]
 print(profile_line())
@@ -82,7 +81,7 @@ for run in (fashion_run, mnist_run, binary_run):
 settings = choose_settings(full=dict(mc_draws=1000), quick=dict(mc_draws=200), verbose=False)
 
 # %% tags=["checked-in-full-profile"]
-fashion = fashion_run.load_data()
+fashion = load_data(fashion_run)
 print(fashion)
 print("classes:", ", ".join(fashion.class_names))
 
@@ -93,10 +92,14 @@ print("classes:", ", ".join(fashion.class_names))
 # Dense(2 · latent), split into `z_mean` and `z_log_var`. **Decoder**: Dense(7·7·32, relu) →
 # Reshape(7, 7, 32) → Conv2DTranspose(64, 3, stride 2) → Conv2DTranspose(32, 3, stride 2) →
 # Conv2DTranspose(1, 3, stride 1): one logit per pixel, 28×28×1. Sampling is the same
-# reparameterisation as in notebook 02.
+# reparameterisation as in notebook 02. The package's builders (`gaussian=True` for the VAE; the
+# MMD-VAE of notebook 05 uses `gaussian=False` and a sigmoid output):
 
 # %%
-vae = fashion_run.build_model()
+show_source(build_conv_encoder, build_conv_decoder)
+
+# %%
+vae = build_model(fashion_run)
 print(f"encoder: {vae.encoder.count_params():,} parameters, decoder: {vae.decoder.count_params():,}")
 for layer in vae.encoder.layers[1:] + vae.decoder.layers[1:]:
     print(f"  {layer.name:18s} -> {tuple(layer.output.shape[1:]) if not isinstance(layer.output, list) else '2 x (2,)'}")
@@ -126,8 +129,7 @@ for layer in vae.encoder.layers[1:] + vae.decoder.layers[1:]:
 # comparable with notebook 02's and with published ELBOs.
 
 # %%
-print(inspect.getsource(monte_carlo_elbo_terms))
-print(inspect.getsource(MonteCarloVAE.loss_terms))
+show_source(gaussian_log_density, MonteCarloVAE.loss_terms)
 
 # %% [markdown]
 # ## Why one sample is enough
@@ -180,7 +182,7 @@ plt.show()
 # %%
 demo = dataclasses.replace(fashion_run, name="resume_demo", train_size=1000, epochs=2,
                            snapshot_every=None, validate=False)
-small = demo.load_data()
+small = load_data(demo)
 with tempfile.TemporaryDirectory() as folder:
     uninterrupted = train(demo, small, directory=Path(folder) / "a", log_every=0).model
     train(demo, small, directory=Path(folder) / "b", log_every=0, until_epoch=1)  # "interrupted"
@@ -317,7 +319,7 @@ plt.show()
 # As in the article, the same architecture and settings on handwritten digits.
 
 # %% tags=["checked-in-full-profile"]
-mnist = mnist_run.load_data()
+mnist = load_data(mnist_run)
 mnist_trained = obtain_with_history(mnist_run, mnist)
 mnist_vae, mnist_history = mnist_trained.model, mnist_trained.history
 mnist_test = negative_elbo(mnist_vae, mnist.x_test, n_samples=10)
@@ -369,7 +371,7 @@ for name, data, result in (("Fashion-MNIST", fashion, fashion_test), ("MNIST", m
 # each epoch; the run shown on its page ends at about −156 nats.
 
 # %% tags=["checked-in-full-profile"]
-binary = binary_run.load_data()
+binary = load_data(binary_run)
 binary_trained = obtain_run(binary_run, binary, log_every=0)
 binary_vae, binary_history = binary_trained.model, binary_trained.history
 print(format_history(binary_history))

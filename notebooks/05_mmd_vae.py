@@ -28,7 +28,6 @@
 #   of notebook 04, trained on the same data with the same seeds for the same epochs.
 
 # %%
-import inspect
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -38,15 +37,15 @@ from IPython.display import Image, display
 from vaetutor.evaluation import code_mmd_to_prior, reconstruction_mse
 from vaetutor.losses import gaussian_kernel_matrix, maximum_mean_discrepancy
 from vaetutor.mmd import MMDVAE
-from vaetutor.morph import morph_images, plot_morph_strips
+from vaetutor.morph import different_class_pairs, morph_images, plot_morph_strips
 from vaetutor.plots import (figure_to_array, plot_decoder_manifold, plot_image_grid,
                             plot_latent_scatter, save_gif, show_as_jpeg)
 from vaetutor.profiles import current_profile, profile_line
 from vaetutor.published import obtain_run
 from vaetutor.representation import fraction_beyond, sample_codes, standard_normal_fraction_beyond
-from vaetutor.runs import conv_run
+from vaetutor.runs import conv_run, load_data
 from vaetutor.runtime import describe
-from vaetutor.scorecard import different_class_pairs
+from vaetutor.source import show_source
 from vaetutor.training import format_history
 
 # %% tags=["nbval-ignore-output"]
@@ -90,8 +89,7 @@ for (data_name, model_name), run in runs.items():
 # within a cluster. In high dimensions the bandwidth $d^2$ would make the kernel nearly flat.
 
 # %%
-print(inspect.getsource(gaussian_kernel_matrix))
-print(inspect.getsource(maximum_mean_discrepancy))
+show_source(gaussian_kernel_matrix, maximum_mean_discrepancy)
 
 # %%
 rng = np.random.default_rng(0)
@@ -109,7 +107,7 @@ for shift in (0.0, 0.5, 1.0, 2.0, 4.0):
 # the batch of codes and an equally large batch of samples from N(0, I):
 
 # %%
-print(inspect.getsource(MMDVAE.loss_terms))
+show_source(MMDVAE.loss_terms)
 
 # %% [markdown]
 # ## Training both models
@@ -120,8 +118,8 @@ print(inspect.getsource(MMDVAE.loss_terms))
 # `mmd` the *squared* MMD of a batch of 100 codes against 100 prior draws, as the loss uses it.
 
 # %% tags=["nbval-ignore-output"]
-datasets = {"Fashion-MNIST": runs["Fashion-MNIST", "VAE"].load_data(),
-            "MNIST": runs["MNIST", "VAE"].load_data()}
+datasets = {"Fashion-MNIST": load_data(runs["Fashion-MNIST", "VAE"]),
+            "MNIST": load_data(runs["MNIST", "VAE"])}
 models, histories = {}, {}
 for (name, model_name), run in runs.items():
     trained = obtain_run(run, datasets[name], log_every=0)

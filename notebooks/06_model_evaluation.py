@@ -48,7 +48,6 @@
 # - which claims of the articles these numbers support, and which they do not.
 
 # %%
-import inspect
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -163,10 +162,10 @@ for dataset, trained in classifiers.items():
 # %% [markdown]
 # ## Scoring every model
 #
-# `score_model` runs every measurement on one model; its source shows what it calls:
-
-# %%
-print(inspect.getsource(score_model))
+# `vaetutor.scorecard.score_model` runs every measurement above on one model: the
+# importance-weighted bounds (`vaetutor.likelihood`), the codes' kNN and linear-probe accuracy
+# and prior match (`vaetutor.representation`), the samples' scores (`vaetutor.sample_quality`)
+# and the morphs' smoothness (`vaetutor.morph`).
 
 # %% tags=["nbval-ignore-output"]
 table_subset = {}

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from vaetutor.conv import build_conv_mmd_vae
-from vaetutor.morph import interpolate, morph_images, morph_smoothness, plot_morph_strips
+from vaetutor.morph import (different_class_pairs, interpolate, morph_images, morph_smoothness,
+                            plot_morph_strips)
 
 
 def test_interpolation_runs_from_start_to_end_in_equal_steps():
@@ -81,3 +82,26 @@ def test_morph_smoothness_rejects_bad_pairs():
         morph_smoothness(_LinearDecoder(), x, x + 1, steps=2)
     with pytest.raises(ValueError, match="same image at both ends"):
         morph_smoothness(_LinearDecoder(), x, x)
+
+
+def test_pairs_are_of_different_classes_and_repeatable():
+    labels = np.array([0, 0, 0, 1, 2, 2])
+    first, second = different_class_pairs(labels, 50, seed=3)
+    assert len(first) == 50 and np.all(labels[first] != labels[second])
+    again = different_class_pairs(labels, 50, seed=3)
+    np.testing.assert_array_equal(first, again[0])
+    with pytest.raises(ValueError, match="two classes"):
+        different_class_pairs(np.zeros(5), 3)
+
+
+def test_pairs_from_one_generator_continue_its_stream():
+    # Notebook 05 draws its Fashion-MNIST and then its MNIST pairs from one generator.
+    labels = np.array([0, 1, 2, 3] * 25)
+    generator = np.random.default_rng(2)
+    first_call = different_class_pairs(labels, 5, seed=generator)
+    second_call = different_class_pairs(labels, 5, seed=generator)
+    assert not np.array_equal(first_call[0], second_call[0])
+    # The same draws as one call for all ten pairs from a fresh generator with that seed.
+    together = different_class_pairs(labels, 10, seed=2)
+    np.testing.assert_array_equal(np.concatenate([first_call[0], second_call[0]]), together[0])
+    np.testing.assert_array_equal(np.concatenate([first_call[1], second_call[1]]), together[1])

@@ -8,8 +8,7 @@ from vaetutor.likelihood import importance_weighted_bounds
 from vaetutor.representation import knn_accuracy, sample_codes
 from vaetutor.sample_quality import (build_classifier, classifier_features, feature_statistics,
                                      sample_quality)
-from vaetutor.scorecard import (as_images, different_class_pairs, format_codes, format_results,
-                                mean_and_error, score_model)
+from vaetutor.scorecard import as_images, format_codes, format_results, mean_and_error, score_model
 from vaetutor.seeding import seed_everything
 
 
@@ -20,29 +19,6 @@ def setting():
     classifier = build_classifier(num_classes=3, feature_dim=8)
     reference = feature_statistics(classifier_features(classifier, as_images(data.x_test)))
     return data, classifier, reference
-
-
-def test_pairs_are_of_different_classes_and_repeatable():
-    labels = np.array([0, 0, 0, 1, 2, 2])
-    first, second = different_class_pairs(labels, 50, seed=3)
-    assert len(first) == 50 and np.all(labels[first] != labels[second])
-    again = different_class_pairs(labels, 50, seed=3)
-    np.testing.assert_array_equal(first, again[0])
-    with pytest.raises(ValueError, match="two classes"):
-        different_class_pairs(np.zeros(5), 3)
-
-
-def test_pairs_from_one_generator_continue_its_stream():
-    # Notebook 05 draws its Fashion-MNIST and then its MNIST pairs from one generator.
-    labels = np.array([0, 1, 2, 3] * 25)
-    generator = np.random.default_rng(2)
-    first_call = different_class_pairs(labels, 5, seed=generator)
-    second_call = different_class_pairs(labels, 5, seed=generator)
-    assert not np.array_equal(first_call[0], second_call[0])
-    # The same draws as one call for all ten pairs from a fresh generator with that seed.
-    together = different_class_pairs(labels, 10, seed=2)
-    np.testing.assert_array_equal(np.concatenate([first_call[0], second_call[0]]), together[0])
-    np.testing.assert_array_equal(np.concatenate([first_call[1], second_call[1]]), together[1])
 
 
 def test_a_vaes_score_is_the_measurement_modules_own_numbers(far_mlp_vae, setting):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .checks import positive_int
+
 
 def interpolate(z_start, z_end, steps=10):
     """``steps`` codes evenly spaced on the segment from ``z_start`` to ``z_end`` (both ends
@@ -101,3 +103,25 @@ def morph_smoothness(model, x_start, x_end, steps=10, batch_size=1000):
         raise ValueError(f"{int(np.sum(straight == 0))} pairs decode to the same image at both "
                          "ends; pick pairs of different images")
     return {"path_ratio": path / straight, "largest_step": step_lengths.max(axis=1) / path}
+
+
+def different_class_pairs(labels, pairs, seed=0):
+    """``(first, second)`` index arrays of ``pairs`` random pairs of examples of different
+    classes (``labels`` ``(n,)``), drawn with ``numpy.random.default_rng(seed)``.
+
+    ``seed`` may be a ``numpy.random.Generator``: the draws then continue its stream, so that
+    several calls with one generator draw different pairs.
+    """
+    labels = np.asarray(labels)
+    pairs = positive_int(pairs, "pairs")
+    if len(np.unique(labels)) < 2:
+        raise ValueError("labels must hold at least two classes to draw pairs of different "
+                         "classes")
+    rng = np.random.default_rng(seed)
+    first, second = [], []
+    while len(first) < pairs:
+        a, b = rng.choice(len(labels), size=2, replace=False)
+        if labels[a] != labels[b]:
+            first.append(a)
+            second.append(b)
+    return np.array(first), np.array(second)

@@ -22,32 +22,10 @@ import numpy as np
 
 from .checks import positive_int
 from .likelihood import importance_weighted_bounds
-from .morph import morph_smoothness
+from .morph import different_class_pairs, morph_smoothness
 from .representation import code_report
 from .sample_quality import sample_quality
 from .vae import GaussianVAE
-
-
-def different_class_pairs(labels, pairs, seed=0):
-    """``(first, second)`` index arrays of ``pairs`` random pairs of examples of different
-    classes (``labels`` ``(n,)``), drawn with ``numpy.random.default_rng(seed)``.
-
-    ``seed`` may be a ``numpy.random.Generator``: the draws then continue its stream, so that
-    several calls with one generator draw different pairs.
-    """
-    labels = np.asarray(labels)
-    pairs = positive_int(pairs, "pairs")
-    if len(np.unique(labels)) < 2:
-        raise ValueError("labels must hold at least two classes to draw pairs of different "
-                         "classes")
-    rng = np.random.default_rng(seed)
-    first, second = [], []
-    while len(first) < pairs:
-        a, b = rng.choice(len(labels), size=2, replace=False)
-        if labels[a] != labels[b]:
-            first.append(a)
-            second.append(b)
-    return np.array(first), np.array(second)
 
 
 def as_images(x):
