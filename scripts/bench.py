@@ -319,9 +319,16 @@ def measure(name, implementation, steps, warmup, chunks):
     else:
         model = package_model(name)
         if implementation == "plain":  # Keras' own compile: none of vaetutor.speed
-            keras.Model.compile(model, optimizer=keras.optimizers.Adam(learning_rate))
-        else:
             model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+        else:  # as the training engine compiles and fits
+            from vaetutor.speed import compile_for_training
+
+            compile_for_training(model, keras.optimizers.Adam(learning_rate))
+    from vaetutor.speed import transposed_convolutions_as_matmul
+
+    switch = transposed_convolutions_as_matmul(model, enabled=None if implementation not in
+                                               ("usual", "plain") else False)
+    switch.__enter__()
     model.fit(x[:batch_size * warmup], batch_size=batch_size, epochs=1, verbose=0)
     class EpochTimer(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -335,6 +342,7 @@ def measure(name, implementation, steps, warmup, chunks):
 
     timer = EpochTimer()
     model.fit(x, batch_size=batch_size, epochs=chunks, verbose=0, callbacks=[timer])
+    switch.__exit__(None, None, None)
     rates = [len(x) / s for s in timer.seconds]
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"best": max(rates), "median": statistics.median(rates),
