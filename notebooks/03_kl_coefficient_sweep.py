@@ -215,15 +215,15 @@ for c, row in zip(c_values, rows):
 # - **c = 1 and 2**: the codes form a roughly round cloud close to the prior's size (rms 1.85 and
 #   1.52), and the decoded square shows all ten digits (at c = 1; see its full-size grid) with
 #   smooth transitions between them. The negative ELBO — the same bound for every run, so
-#   comparable across c — is lowest here on the test set: 151.58 nats at c = 1 and 151.38 at
-#   c = 2 (c = 0.5: 152.38).
+#   comparable across c — is lowest here on the test set: 151.56 nats at c = 1 and 151.32 at
+#   c = 2 (c = 0.5: 152.37).
 # - **Large c (10, 20)**: the KL term dominates. The KL falls to 2.6 and 0.65 nats: the codes
 #   carry little information about their images, and most classes overlap near the origin. The
 #   reconstruction loss grows to 161 and 190 nats; at c = 20 the decoded square holds blurred
 #   0s, 1s, 7s, 8s and 9s and little else.
 #
 # In numbers: as c grows, the KL and the spread of the codes fall, and the reconstruction loss
-# rises from 140.3 nats (c = 0) to 190.2 (c = 20), each at every step of the sweep (rank
+# rises from 140.3 nats (c = 0) to 190.1 (c = 20), each at every step of the sweep (rank
 # correlations with c of −1, −1 and +1 below).
 #
 # Why is the test set's negative ELBO lowest at c = 2, when only c = 1 trains on the ELBO itself?
