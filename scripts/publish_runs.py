@@ -20,7 +20,6 @@ import keras
 
 from vaetutor.published import publish
 from vaetutor.runs import series_runs
-from vaetutor._files import check_or_write_settings
 from vaetutor.training import FINAL, open_run
 
 
@@ -58,8 +57,7 @@ def main(argv=None) -> int:
         if not (directory / FINAL).exists():
             print(f"{name}: not finished in {directory}, skipped")
             continue
-        check_or_write_settings(directory, runs[name].settings())  # refuses other settings
-        trained = open_run(runs[name], directory)
+        trained = open_run(runs[name], directory)  # refuses a folder with other settings
         entry = publish(trained, machine=machine(), software=software(), note=args.note)
         print(f"{name}: published, {entry['epochs']} epochs, {entry['seconds']:.0f} s")
     return 0

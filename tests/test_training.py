@@ -15,6 +15,8 @@ from vaetutor.training import (
     epoch_order,
     format_history,
     latest_checkpoint,
+    model_with_weights,
+    open_run,
     read_history,
     readable_weights_file,
     train,
@@ -248,3 +250,27 @@ def test_a_supervised_run_trains_the_classifier_on_image_class_pairs(tmp_path):
     assert again.source == "local"
     assert again.model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"] \
         == pytest.approx(trained.history["val_accuracy"][-1], abs=1e-6)
+
+
+def test_open_run_gives_the_finished_model_its_history_and_refuses_another_runs_folder(
+        tiny_run, tiny_flat_data, tmp_path):
+    trained = train(tiny_run, tiny_flat_data, directory=tmp_path, log_every=0)
+    opened = open_run(tiny_run, tmp_path)
+    assert opened.source == "local" and opened.history == trained.history
+    assert opened.epoch_seconds == trained.epoch_seconds
+    assert_same_weights(opened.model, trained.model)
+    np.testing.assert_array_equal(opened.model.encode(tiny_flat_data.x_test),
+                                  trained.model.encode(tiny_flat_data.x_test))
+    other = dataclasses.replace(tiny_run, learning_rate=0.5)
+    with pytest.raises(ValueError, match="other settings .*learning_rate"):
+        open_run(other, tmp_path)
+
+
+def test_model_with_weights_builds_the_runs_model_and_loads_a_weights_file(
+        tiny_run, tiny_flat_data, tmp_path):
+    trained = train(tiny_run, tiny_flat_data, directory=tmp_path, log_every=0)
+    fresh = model_with_weights(tiny_run)
+    assert fresh.built and not np.array_equal(fresh.get_weights()[0],
+                                              trained.model.get_weights()[0])
+    loaded = model_with_weights(tiny_run, tmp_path / "final.weights.h5")
+    assert_same_weights(loaded, trained.model)

@@ -212,8 +212,12 @@ def open_run(run, directory, *, source: str = "local", info: dict | None = None,
              weights_file=None) -> TrainedRun:
     """The finished ``run`` kept in ``directory``: its model with the final weights (or
     ``weights_file``), compiled as it was trained, and its history. ``source`` and ``info``
-    say where it came from (:class:`TrainedRun`)."""
+    say where it came from (:class:`TrainedRun`). A ``settings.json`` in ``directory`` (a run
+    trained here) must hold ``run``'s settings: another run's folder is refused, naming what
+    differs."""
     directory = Path(directory)
+    if (directory / "settings.json").exists():
+        check_or_write_settings(directory, run.settings())
     model = model_with_weights(run, weights_file or directory / FINAL)
     compile_for_run(model, run)
     history, seconds = read_history(directory)
