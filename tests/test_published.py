@@ -165,6 +165,17 @@ def test_the_projects_published_mlp_run_matches_its_run_and_its_checksums(monkey
     assert all(len(v) == run.epochs for v in history["metrics"].values())
 
 
+def stored_arrays(path) -> list:
+    """Every array in a Keras ``.weights.h5`` file (its ``vars`` datasets), read with h5py."""
+    import h5py
+
+    arrays = []
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda key, item: arrays.append(np.asarray(item))
+                     if isinstance(item, h5py.Dataset) and "/vars/" in f"/{key}" else None)
+    return arrays
+
+
 def test_every_published_run_loads_into_the_models_the_code_builds_now(monkeypatch):
     """A change of a model's layers (a class renamed, a layer added) that the published weight
     files no longer fit fails here, not only in ``make test-full``."""
@@ -176,3 +187,9 @@ def test_every_published_run_loads_into_the_models_the_code_builds_now(monkeypat
         assert entry is not None, why_not
         trained = load_published(run, entry)
         assert trained.source == "published" and trained.model.count_params() > 0, name
+        # every array of the weights file, read with h5py, is a weight of the loaded model
+        stored = stored_arrays(published_folder() / name / "final.weights.h5")
+        weights = trained.model.get_weights()
+        assert len(stored) == len(weights), name
+        loaded = sorted((w.shape, w.tobytes()) for w in weights)
+        assert sorted((a.shape, a.tobytes()) for a in stored) == loaded, name
