@@ -1,4 +1,4 @@
-"""The GitHub Actions workflows are valid and do what the README says they do.
+"""The GitHub Actions workflows are valid and do what docs/maintainers.md says they do.
 
 Each file in .github/workflows/ is checked against GitHub's workflow schema with
 ``check-jsonschema --builtin-schema vendor.github-workflows`` (the schema ships with the
