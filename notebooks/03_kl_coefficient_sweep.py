@@ -49,7 +49,7 @@ from vaetutor.plots import (
 from vaetutor.profiles import current_profile, profile_line
 from vaetutor.runs import KL_WEIGHTS, build_model, kl_sweep_run, load_data
 from vaetutor.source import show_source
-from vaetutor.sweep import evaluate_runs, format_results_table, kl_sweep
+from vaetutor.sweep import evaluate_runs, format_results_table, kl_sweep, read_results
 from vaetutor.vae import VAE
 from vaetutor.runtime import describe
 
@@ -250,7 +250,9 @@ for c, row in zip(c_values, rows):
 # the KL fall, and the reconstruction loss rises. (In the quick profile the runs with small c are
 # under-trained — they have the most spread-out codes to organise — so their reconstruction
 # losses are close and noisy; the checks on the reconstruction are looser than on the spread.)
-# In the full profile the numbers quoted in the text are checked too.
+# In the full profile the numbers quoted in the text are checked too, and so is the table against
+# the published sweep's results file, `published/kl_sweep_results.json`, which exercise 03's
+# questions are graded on.
 
 # %% tags=["nbval-ignore-output"]
 def rank_correlation(a, b):
@@ -282,6 +284,11 @@ if current_profile() == "full":
     assert np.all(np.diff(reconstruction) > 0) and np.all(np.diff(kl) < 0)
     assert np.all(np.diff(spread) < 0), spread
     assert 2.0 < rows[c_values.index(0.5)]["rms_radius"] < 2.5  # c = 0.5: wider than the prior
+    published_rows = read_results()  # what exercise 03 reads
+    assert [r["c"] for r in published_rows] == c_values
+    for row, kept in zip(rows, published_rows):
+        for key in ("reconstruction", "kl", "neg_elbo", "rms_radius"):
+            assert abs(row[key] - kept[key]) < 0.005, (row["c"], key, row[key], kept[key])
 
 # %% [markdown]
 # ## Takeaways
@@ -295,7 +302,7 @@ if current_profile() == "full":
 #
 # ## Exercises
 #
-# A graded version of reading the sweep (a question checked against the table above) is in the
+# A graded version of reading the sweep (questions checked against the published sweep's results, the table above) is in the
 # companion notebook [`exercises/03_kl_sweep_exercises.ipynb`](exercises/03_kl_sweep_exercises.ipynb).
 #
 # 1. Repeat the sweep with the mean BCE (divide the reconstruction loss by 784) and find the c

@@ -13,8 +13,9 @@ One assignment per companion notebook ``notebooks/exercises/NN_<topic>_exercises
 and runs the real ``nbgrader generate_assignment`` for every assignment: solutions replaced by a
 stub, outputs cleared, hidden tests removed, graded cells locked with checksums. The sources are
 the committed notebooks, unchanged, so the same sources give byte-identical student notebooks.
-Assignment 03 also ships ``kl_sweep_table.txt``, the results table read from the committed
-outputs of ``notebooks/03_kl_coefficient_sweep.ipynb``, which its questions are checked against.
+Assignment 03 also ships ``kl_sweep_results.json``, the published sweep's results (the file
+``published/kl_sweep_results.json`` that notebook 03 checks its table against), which its
+questions are checked against.
 """
 
 from __future__ import annotations
@@ -43,9 +44,10 @@ def extra_files(name: str) -> dict[str, str]:
     """Files an assignment ships besides its notebook: ``{file name: text}``."""
     if name.startswith("03_"):
         sys.path.insert(0, str(ROOT))
-        from vaetutor.exercises import SWEEP_NOTEBOOK, SWEEP_TABLE_FILE, sweep_table_text
+        from vaetutor.published import published_folder
+        from vaetutor.sweep import RESULTS_FILE
 
-        return {SWEEP_TABLE_FILE: sweep_table_text(ROOT / "notebooks" / SWEEP_NOTEBOOK)}
+        return {RESULTS_FILE: (published_folder() / RESULTS_FILE).read_text()}
     return {}
 
 

@@ -5,7 +5,9 @@
 For each named run of the series (default: every run), the finished run trained by
 ``vaetutor.training.train`` and opened by ``vaetutor.training.open_run`` in ``ARTIFACTS/<name>`` (its settings must be the run's full-profile
 settings) is copied into ``published/<name>/`` and recorded in ``published/manifest.json`` with
-sha256, settings, epochs, training time and machine. Publish again only when a model or its
+sha256, settings, epochs, training time and machine. When a run of the KL sweep is published,
+the sweep's results table is written again (``published/kl_sweep_results.json``,
+``vaetutor.sweep.publish_results``). Publish again only when a model or its
 training changed: every clone of the project carries these files.
 """
 
@@ -20,6 +22,7 @@ import keras
 
 from vaetutor.published import publish
 from vaetutor.runs import series_runs
+from vaetutor.sweep import publish_results
 from vaetutor.training import FINAL, open_run
 
 
@@ -52,6 +55,7 @@ def main(argv=None) -> int:
     unknown = sorted(set(args.names) - set(runs))
     if unknown:
         parser.error(f"unknown run names {unknown}; expected some of {sorted(runs)}")
+    published_sweep = False
     for name in args.names or runs:
         directory = args.artifacts / name
         if not (directory / FINAL).exists():
@@ -60,6 +64,9 @@ def main(argv=None) -> int:
         trained = open_run(runs[name], directory)  # refuses a folder with other settings
         entry = publish(trained, machine=machine(), software=software(), note=args.note)
         print(f"{name}: published, {entry['epochs']} epochs, {entry['seconds']:.0f} s")
+        published_sweep |= name.startswith("kl_sweep_c")
+    if published_sweep:  # the sweep's results table, as data (notebook 03 and exercise 03)
+        print(f"KL sweep results written to {publish_results()}")
     return 0
 
 

@@ -5,7 +5,10 @@ NumPy, with other operations), reject each listed mistake naming it, and turn a 
 raises, returns the wrong shape or returns NaN into a sentence, never a traceback.
 """
 
+import dataclasses
+import json
 import math
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -14,6 +17,10 @@ from keras import ops
 
 from vaetutor import exercises as ex
 from vaetutor import losses
+from vaetutor.exercises.ch02_mlp_vae import kl_mistakes
+from vaetutor.exercises.feedback import away_from_zero, close
+from vaetutor.runs import mlp_vae_run
+from vaetutor.sweep import RESULTS_FILE, format_results_table, read_results, write_results
 
 # The checks hand Keras tensors to the student's function; on Keras' PyTorch backend those are
 # torch tensors, which a function written with NumPy cannot take. The course runs on the
@@ -182,67 +189,89 @@ def test_a_check_refuses_a_called_function():
 def test_mistake_variants_of_the_kl_differ_from_each_other_and_from_the_reference():
     """On the check's inputs no two named mistakes (nor a mistake and the reference) coincide."""
     rng = np.random.default_rng(0)
-    z_mean = ex._away_from_zero(rng, -3, 3, (6, 4), margin=0.5)
-    z_log_var = ex._away_from_zero(rng, -3, 2, (6, 4))
+    z_mean = away_from_zero(rng, -3, 3, (6, 4), margin=0.5)
+    z_log_var = away_from_zero(rng, -3, 2, (6, 4))
     z_log_var[:2] = np.abs(z_log_var[:2])
     reference = ops.convert_to_numpy(losses.kl_to_standard_normal(z_mean, z_log_var))
     with np.errstate(all="ignore"):
-        values = [np.asarray(m.compute(z_mean, z_log_var), float) for m in ex._kl_mistakes()]
+        values = [np.asarray(m.compute(z_mean, z_log_var), float) for m in kl_mistakes()]
     for i, a in enumerate(values):
-        assert not ex._close(a, reference)
+        assert not close(a, reference)
         for b in values[i + 1:]:
-            assert not ex._close(a, b)
+            assert not close(a, b)
 
 
 # ---- 02: training with the student's functions ---------------------------------------------
 
+def _short_run(epochs=1, train_size=2000):
+    """Notebook 02's run, shorter (only the epochs and images change)."""
+    return dataclasses.replace(mlp_vae_run("quick"), epochs=epochs, train_size=train_size)
+
+
 def test_training_with_the_reference_functions_is_sane(capsys):
-    report = ex.train_vae_with(reparameterize, kl_divergence)  # the quick profile's settings
+    report = ex.train_vae_with(reparameterize, kl_divergence, run=mlp_vae_run("quick"))
     assert ex.check_training(report)
     assert report.test_kl > 0 and math.isfinite(report.test_neg_elbo)
+    assert len(report.history["loss"]) == 3
+
+
+def test_training_uses_the_students_functions_in_the_packages_model():
+    """A KL multiplied by 1000 (a mistake check_kl names) trains a VAE whose codes carry almost
+    nothing: so the model trained is the student's, and its KL is in the loss."""
+    report = ex.train_vae_with(reparameterize, lambda m, lv: 1000.0 * kl_divergence(m, lv),
+                               run=_short_run())
+    assert report.test_kl < ex.TRAINING_BOUNDS["min_kl"]
+    with pytest.raises(ex.ExerciseError, match="too large"):
+        ex.check_training(report)
 
 
 def test_training_with_a_flipped_kl_fails_and_says_why():
-    report = ex.train_vae_with(reparameterize, KL_MISTAKES["flipped sign"], epochs=1,
-                               train_size=3000, test_size=500)
+    report = ex.train_vae_with(reparameterize, KL_MISTAKES["flipped sign"],
+                               run=_short_run(train_size=3000))
     with pytest.raises(ex.ExerciseError, match="sign"):
         ex.check_training(report)
 
 
 def test_training_with_numpy_functions_explains_keras_ops():
-    report = ex.train_vae_with(reparameterize, kl_numpy_per_dimension, epochs=1,
-                               train_size=1000, test_size=200)
+    report = ex.train_vae_with(reparameterize, kl_numpy_per_dimension, run=_short_run())
     with pytest.raises(ex.ExerciseError, match="keras.ops"):
         ex.check_training(report)
 
 
-# ---- 03: the sweep table ---------------------------------------------------------------------
+# ---- 03: the sweep's results file ------------------------------------------------------------
 
-TABLE = """\
-    c |   recon     KL c*KL+recon   -ELBO | mean z[0] mean z[1] std z[0] std z[1]  rms |z|
-------------------------------------------------------------------------------------------
-    0 |  141.00 800.00     141.00  941.00 |    -17.81      2.22    34.46    13.95    41.28
-  0.5 |  148.00   8.00     152.00  156.00 |     -0.24      0.11     1.62     1.58     2.28
-    1 |  146.00   6.00     152.00  152.00 |     -0.03      0.00     1.30     1.21     1.78
-    2 |  147.00   4.00     155.00  151.00 |      0.00     -0.02     1.17     1.08     1.59
-   20 |  190.00   0.50     200.00  190.50 |      0.00      0.04     0.73     0.58     0.93
-"""
+def _row(c, recon, kl):
+    return {"c": c, "reconstruction": recon, "kl": kl, "loss": recon + c * kl,
+            "neg_elbo": recon + kl, "z_mean_mean": [0.0, 0.0], "z_mean_std": [1.0, 1.0],
+            "rms_radius": 1.4, "codes": np.zeros((5, 2))}
 
 
-def test_the_table_is_read_from_the_committed_notebook_03():
-    rows = ex.load_sweep_table(ex.Path(__file__).parents[1] / "notebooks" / ex.SWEEP_NOTEBOOK)
-    assert [r["c"] for r in rows][:2] == [0.0, 0.02] and len(rows) == 8
+#: A made-up sweep whose answers differ from the published one's (lowest -ELBO at c = 2, the
+#: KL falls by a factor of exactly 2 from c = 0.5 to c = 2).
+ROWS = [_row(0.0, 141.0, 800.0), _row(0.5, 148.0, 8.0), _row(1.0, 146.0, 6.0),
+        _row(2.0, 147.0, 4.0), _row(20.0, 190.0, 0.5)]
+
+
+def test_the_published_results_are_notebook_03s_table():
+    """The file holds the eight coefficients, each row's -ELBO = recon + KL and loss =
+    recon + c * KL, and it prints as the table notebook 03's committed outputs show."""
+    rows = read_results()
+    assert [r["c"] for r in rows] == [0.0, 0.02, 0.1, 0.5, 1.0, 2.0, 10.0, 20.0]
     for r in rows:
-        assert r["-ELBO"] == pytest.approx(r["recon"] + r["KL"], abs=0.02)
-        # the KL is rounded to 0.01 before it is multiplied by c
-        assert r["c*KL+recon"] == pytest.approx(r["recon"] + r["c"] * r["KL"], abs=0.01 + 0.005 * r["c"])
+        assert r["neg_elbo"] == pytest.approx(r["reconstruction"] + r["kl"], abs=1e-9)
+        assert r["loss"] == pytest.approx(r["reconstruction"] + r["c"] * r["kl"], abs=1e-9)
+    notebook = Path(__file__).parents[1] / "notebooks" / "03_kl_coefficient_sweep.ipynb"
+    printed = "".join("".join(output.get("text", "")) for cell in json.loads(notebook.read_text())
+                      ["cells"] for output in cell.get("outputs", []))
+    assert format_results_table(rows) in printed
 
 
-def test_sweep_answers_are_computed_from_the_table_given(tmp_path):
-    path = tmp_path / ex.SWEEP_TABLE_FILE
-    path.write_text(TABLE)
+def test_sweep_answers_are_computed_from_the_file_given(tmp_path):
+    path = tmp_path / RESULTS_FILE
+    write_results(ROWS, path)
     table = ex.load_sweep_table(path)
     assert ex.check_lowest_neg_elbo(2, table) and ex.check_kl_factor(2.0, table)
+    assert ex.check_lowest_neg_elbo(2, path)
     _rejects(lambda a: ex.check_lowest_neg_elbo(a, table), 0, "- wrong column:", "c*KL + recon")
     _rejects(lambda a: ex.check_lowest_neg_elbo(a, table), 1, "another c has a lower one")
     _rejects(lambda a: ex.check_lowest_neg_elbo(a, table), "2", "should be a number")
@@ -250,11 +279,25 @@ def test_sweep_answers_are_computed_from_the_table_given(tmp_path):
     _rejects(lambda a: ex.check_kl_factor(a, table), 4.0, "- difference instead of ratio:")
 
 
-def test_sweep_checks_accept_the_answers_of_the_committed_table():
+def test_an_assignments_copy_in_the_working_folder_is_read_first(tmp_path, monkeypatch):
+    write_results(ROWS, tmp_path / RESULTS_FILE)
+    monkeypatch.chdir(tmp_path)
+    assert [r["c"] for r in ex.load_sweep_table()] == [0.0, 0.5, 1.0, 2.0, 20.0]
+
+
+def test_a_missing_or_broken_results_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing.json"):
+        ex.load_sweep_table(tmp_path / "nothing.json")
+    (tmp_path / "rows.json").write_text('{"rows": [{"c": 1.0, "kl": 6.0}]}')
+    with pytest.raises(ValueError, match=r"rows.json: row 0 lacks \['reconstruction'"):
+        ex.load_sweep_table(tmp_path / "rows.json")
+
+
+def test_sweep_checks_accept_the_answers_of_the_published_results():
     table = ex.load_sweep_table()
-    best = min(table, key=lambda r: r["-ELBO"])
+    best = min(table, key=lambda r: r["neg_elbo"])
     assert ex.check_lowest_neg_elbo(best["c"])
-    kl = {r["c"]: r["KL"] for r in table}
+    kl = {r["c"]: r["kl"] for r in table}
     assert ex.check_kl_factor(kl[0.5] / kl[2.0])
 
 

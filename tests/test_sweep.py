@@ -1,13 +1,16 @@
 """The KL sweep: one run per c through obtain_run, each from the shared start; its results."""
 
 import dataclasses
+import json
 
+import keras
 import numpy as np
 import pytest
 
 import vaetutor.sweep
 from vaetutor.runs import kl_sweep_run
-from vaetutor.sweep import evaluate_runs, format_results_table, kl_sweep, latent_spread
+from vaetutor.sweep import (RESULT_KEYS, RESULTS_FILE, evaluate_runs, format_results_table, kl_sweep,
+                            latent_spread, publish_results, read_results, write_results)
 
 
 @pytest.fixture
@@ -86,3 +89,27 @@ def test_latent_spread_of_standard_normal_samples():
     np.testing.assert_allclose(spread["rms_radius"], np.sqrt(1 + 0.25 + 9), rtol=0.01)
     with pytest.raises(ValueError, match=r"shape \(n, d\)"):
         latent_spread(np.zeros(5))
+
+
+def test_results_file_round_trip_keeps_every_number_and_drops_the_codes(tiny_sweep, tiny_flat_data,
+                                                                         tmp_path):
+    rows = evaluate_runs(kl_sweep([0.0, 1.0], data=tiny_flat_data), tiny_flat_data.x_test)
+    path = tmp_path / RESULTS_FILE
+    write_results(rows, path)
+    kept = read_results(path)
+    assert json.loads(path.read_text())["test_images"] == len(tiny_flat_data.x_test)
+    assert [set(r) for r in kept] == [set(RESULT_KEYS)] * 2
+    for row, back in zip(rows, kept):
+        for key in RESULT_KEYS:
+            np.testing.assert_array_equal(np.asarray(back[key]), np.asarray(row[key], "float64"))
+    assert format_results_table(kept) == format_results_table(rows)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="the published results were computed on TensorFlow")
+def test_the_published_results_file_is_what_the_published_sweep_gives(tmp_path):
+    """Re-evaluating the published weights reproduces published/kl_sweep_results.json."""
+    fresh = read_results(publish_results(tmp_path / RESULTS_FILE))
+    for row, kept in zip(fresh, read_results(), strict=True):
+        for key in ("c", "reconstruction", "kl", "neg_elbo", "rms_radius"):
+            assert row[key] == pytest.approx(kept[key], abs=1e-3), (row["c"], key)

@@ -12,9 +12,12 @@ def reparameterize(z_mean, z_log_var, eps):
         z = z_mean + exp(z_log_var / 2) * eps,    eps ~ N(0, I)
 
     ``exp(z_log_var / 2)`` is the standard deviation. All three of shape ``(..., latent_dim)``
-    (NumPy arrays or tensors; the result is a tensor). Every draw of z in the package, in
+    (NumPy arrays or tensors; the result is a tensor of z_mean's dtype). Every draw of z in the package, in
     training and in evaluation, goes through this function.
     """
+    z_mean = ops.convert_to_tensor(z_mean)
+    z_log_var = ops.cast(z_log_var, z_mean.dtype)
+    eps = ops.cast(eps, z_mean.dtype)
     return z_mean + ops.exp(0.5 * z_log_var) * eps
 
 

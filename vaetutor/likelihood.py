@@ -8,7 +8,7 @@ weights w_k = p(x, z_k) / q(z_k|x):
     L_K(x) = log (1/K) sum_k w_k,
     log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x)      (nats, summed over pixels / latents)
 
-- L_1 is the single-sample Monte-Carlo ELBO (:func:`vaetutor.losses.monte_carlo_elbo_terms`);
+- L_1 is the single-sample Monte-Carlo ELBO (:meth:`vaetutor.vae.MonteCarloVAE.loss_terms`);
 - E[L_K] <= E[L_{K+1}] <= log p(x), and L_K -> log p(x) as K grows (for any q whose support
   covers the posterior's);
 - for every set of draws, L_K >= the mean of the same K log-weights (Jensen's inequality).

@@ -108,27 +108,6 @@ def gaussian_log_density(z, mean, log_var):
     )
 
 
-def monte_carlo_elbo_terms(x, logits, z, z_mean, z_log_var):
-    """The three log-densities of the single-sample Monte-Carlo ELBO, per example.
-
-    With one sample ``z ~ q(z|x)`` (drawn by the caller with the reparameterisation trick):
-
-        log p(x|z) = bernoulli_log_likelihood(x, logits)       (sum over pixels)
-        log p(z)   = log N(z; 0, I)                            (sum over latent dimensions)
-        log q(z|x) = log N(z; z_mean, diag(exp(z_log_var)))    (sum over latent dimensions)
-
-    and ELBO ~ log p(x|z) + log p(z) - log q(z|x), an unbiased estimate of
-    E_q[log p(x|z)] - KL(q(z|x) || p(z)): the average of ``log q(z|x) - log p(z)`` over draws of
-    ``z`` is the analytic KL. Returns a dict with keys ``log_px_z``, ``log_pz``, ``log_qz_x``,
-    each of shape ``(batch,)``.
-    """
-    return {
-        "log_px_z": bernoulli_log_likelihood(x, logits),
-        "log_pz": gaussian_log_density(z, 0.0, 0.0),
-        "log_qz_x": gaussian_log_density(z, z_mean, z_log_var),
-    }
-
-
 def gaussian_kernel_matrix(x, y):
     """The InfoVAE kernel k(x, y) = exp(-mean_d((x_d - y_d)^2) / d) for all pairs.
 

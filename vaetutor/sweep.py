@@ -7,11 +7,22 @@ the only difference between them.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from ._files import read_json, write_json_atomically
 from .evaluation import negative_elbo
-from .published import obtain_run
+from .published import obtain_run, published_folder
 from .runs import KL_WEIGHTS, kl_sweep_run
+
+#: The published sweep's results table, as data (in ``published/``): written once by
+#: :func:`write_results` when the sweep is published, read by notebook 03's closing checks and
+#: by exercise 03.
+RESULTS_FILE = "kl_sweep_results.json"
+#: The numbers of one row of :func:`evaluate_runs` that the results file keeps (not the codes).
+RESULT_KEYS = ("c", "reconstruction", "kl", "loss", "neg_elbo", "z_mean_mean", "z_mean_std",
+               "rms_radius")
 
 
 def kl_sweep(kl_weights=KL_WEIGHTS, *, data=None, retrain=None) -> dict:
@@ -86,3 +97,57 @@ def format_results_table(rows) -> str:
             f"{r['rms_radius']:8.2f}"
         )
     return "\n".join(lines)
+
+
+def write_results(rows, path) -> None:
+    """Write the rows of :func:`evaluate_runs` to the JSON file ``path``: the numbers of
+    :data:`RESULT_KEYS` (floats, per-dimension lists for the code spread), one object per c,
+    with the test set's size (``{"test_images": n, "rows": [...]}``)."""
+    table = [{key: np.asarray(row[key], dtype="float64").tolist() for key in RESULT_KEYS}
+             for row in rows]
+    sizes = {len(row["codes"]) for row in rows if "codes" in row}
+    write_json_atomically({"test_images": sizes.pop() if len(sizes) == 1 else None,
+                           "rows": table}, path)
+
+
+def read_results(path=None) -> list[dict]:
+    """The rows written by :func:`write_results` (default: ``published/`` 's
+    :data:`RESULTS_FILE`), one dict per c with the keys :data:`RESULT_KEYS`, in order of c.
+
+    Raises FileNotFoundError naming the file, or ValueError naming the file and what is
+    missing from it.
+    """
+    path = Path(published_folder() / RESULTS_FILE if path is None else path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no KL-sweep results file at {path}; it is written when the "
+                                "sweep is published (scripts/publish_runs.py)")
+    data = read_json(path, what="the KL sweep's results")
+    rows = data.get("rows") if isinstance(data, dict) else None
+    if not rows or not isinstance(rows, list):
+        raise ValueError(f"{path} should hold {{'rows': [...]}}, one row per KL coefficient; "
+                         f"found no rows")
+    for i, row in enumerate(rows):
+        missing = [key for key in RESULT_KEYS if key not in row]
+        if missing:
+            raise ValueError(f"{path}: row {i} lacks {missing}; each row needs {list(RESULT_KEYS)}")
+    return sorted(rows, key=lambda row: row["c"])
+
+
+def publish_results(path=None) -> Path:
+    """Evaluate the published full-profile sweep on the whole MNIST test set
+    (:func:`evaluate_runs`) and write its results table to ``path`` (default: ``published/``
+    's :data:`RESULTS_FILE`). Raises ValueError naming a coefficient whose run is not published."""
+    from .published import find_published, load_published
+    from .runs import load_data
+
+    runs = {}
+    for c in KL_WEIGHTS:
+        run = kl_sweep_run(c, "full")
+        entry, why_not = find_published(run)
+        if entry is None:
+            raise ValueError(f"the sweep's run for c = {c:g} is not published: {why_not}")
+        runs[c] = load_published(run, entry)
+    x_test = load_data(kl_sweep_run(1.0, "full")).x_test
+    path = Path(published_folder() / RESULTS_FILE if path is None else path)
+    write_results(evaluate_runs(runs, x_test), path)
+    return path

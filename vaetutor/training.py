@@ -22,7 +22,6 @@ the models themselves are plain Keras.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass, field
