@@ -129,7 +129,7 @@ def gaussian_kernel_matrix(x, y):
 def maximum_mean_discrepancy(x, y):
     """MMD^2 between the samples ``x`` ``(n, d)`` and ``y`` ``(m, d)``: one number per batch.
 
-    MMD = mean k(x, x') + mean k(y, y') - 2 mean k(x, y), each mean over all pairs, the
+    MMD^2 = mean k(x, x') + mean k(y, y') - 2 mean k(x, y), each mean over all pairs, the
     diagonal included (the biased estimate of the InfoVAE code), with
     :func:`gaussian_kernel_matrix`. It is a property of two whole samples, not of single
     examples, so unlike the other terms it returns a scalar. 0 for identical samples; grows as

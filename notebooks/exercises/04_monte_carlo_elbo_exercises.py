@@ -64,8 +64,11 @@ check_log_density(gaussian_log_density, seed=2024)
 #
 # where, for the decoder's pixel logits ℓ, the Bernoulli log-likelihood is
 # log p(x|z) = Σ over the 784 pixels of [x · ℓ − softplus(ℓ)], log p(z) = log N(z; 0, I) and
-# log q(z|x) = log N(z; z_mean, diag(exp(z_log_var))). Return the estimate **per example**,
-# shape `(batch,)`. Use the `log_density` argument for both Gaussian terms: it is your function
+# log q(z|x) = log N(z; z_mean, diag(exp(z_log_var))). Here `x` and `logits` are flat, shape
+# `(batch, 784)`, so the sum over pixels is a sum over the last axis; on notebook 04's images,
+# shape `(batch, 28, 28, 1)`, `axis=-1` would sum only the channel, and the sum must run over
+# every axis but the batch (the package's `bernoulli_log_likelihood` does that). Return the
+# estimate **per example**, shape `(batch,)`. Use the `log_density` argument for both Gaussian terms: it is your function
 # above, and the check passes the package's, so that a mistake there is not counted twice.
 
 # %% nbgrader={"grade": false, "grade_id": "monte_carlo_elbo", "locked": false, "schema_version": 3, "solution": true, "task": false}

@@ -36,9 +36,9 @@ from vaetutor.exercises import check_kernel, check_mmd
 #
 # $$k(x_i, y_j) = \exp\left(-\frac{1}{d} \cdot \frac{1}{d}\sum_{k=1}^{d} (x_{ik} - y_{jk})^2\right),$$
 #
-# the mean squared difference divided once more by the dimension d: a Gaussian kernel whose
-# bandwidth grows with d. Return the matrix of all pairs, shape `(n, m)`, with `k[i, j]`
-# comparing `x[i]` with `y[j]`.
+# the mean squared difference divided once more by the dimension d: a Gaussian kernel
+# exp(−‖x − y‖² / d²), whose bandwidth grows with d². Return the matrix of all pairs, shape
+# `(n, m)`, with `k[i, j]` comparing `x[i]` with `y[j]`.
 
 # %% nbgrader={"grade": false, "grade_id": "gaussian_kernel_matrix", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def gaussian_kernel_matrix(x, y):
@@ -83,7 +83,8 @@ check_mmd(maximum_mean_discrepancy, seed=2024)
 # %% [markdown]
 # ## What your MMD says
 #
-# Codes drawn from the prior itself give an MMD near 0; codes shifted away from it, a larger one.
+# Codes drawn from the prior itself give an MMD² near 0; codes shifted away from it, a larger
+# one. (The cell prints the value of your function, the squared MMD, under the label "MMD".)
 
 # %%
 rng = np.random.default_rng(0)

@@ -23,7 +23,7 @@ _KERNEL_MISTAKES = [
     Mistake("bandwidth not divided by the dimension",
             "you used exp(-mean_d (x_d - y_d)^2) (or, the same, exp(-sum_d (x_d - y_d)^2 / d)). "
             "The InfoVAE kernel divides the mean squared difference by the dimension d once "
-            "more: exp(-mean_d (x_d - y_d)^2 / d), a bandwidth that grows with d.",
+            "more: exp(-mean_d (x_d - y_d)^2 / d), a bandwidth that grows with d^2.",
             lambda x, y: np.exp(-_np_sq(x, y).mean(axis=-1))),
     Mistake("sum instead of mean over dimensions",
             "you summed the squared differences over the dimensions and divided by d only once "
@@ -81,10 +81,10 @@ def _off_diagonal_mean(k):
 
 
 _MMD_MISTAKES = [
-    Mistake("cross term not doubled", "the cross term counts twice: MMD = mean k(x, x') + "
+    Mistake("cross term not doubled", "the cross term counts twice: MMD^2 = mean k(x, x') + "
             "mean k(y, y') - 2 mean k(x, y) (k(x, y) and k(y, x) both appear).",
             lambda x, y: _np_kernel(x, x).mean() + _np_kernel(y, y).mean() - _np_kernel(x, y).mean()),
-    Mistake("wrong sign of the cross term", "the cross term is subtracted: MMD = mean k(x, x') + "
+    Mistake("wrong sign of the cross term", "the cross term is subtracted: MMD^2 = mean k(x, x') + "
             "mean k(y, y') - 2 mean k(x, y). It is 0 when the two samples are the same.",
             lambda x, y: _np_kernel(x, x).mean() + _np_kernel(y, y).mean() + 2 * _np_kernel(x, y).mean()),
     Mistake("wrong sign", "your MMD is minus the right one; it is mean k(x, x') + mean k(y, y') "
@@ -134,7 +134,7 @@ def check_mmd(fn, seed: int = 0) -> bool:
         Case((x, y), "for Keras tensors x (6, 2) and y (4, 2)", as_tensors=True, kwargs=kwargs),
         Case((x, x.copy()), "for two identical samples (the MMD must be 0)", kwargs=kwargs),
     ]
-    hint = "Recall MMD = mean k(x, x') + mean k(y, y') - 2 mean k(x, y), means over all pairs."
+    hint = "Recall MMD^2 = mean k(x, x') + mean k(y, y') - 2 mean k(x, y), means over all pairs."
     for case in cases:
         judge(fn, name, case, numpy_reference(maximum_mean_discrepancy), _MMD_MISTAKES,
                per="batch", hint_inputs=hint)
