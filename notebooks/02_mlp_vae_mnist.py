@@ -322,7 +322,7 @@ print("saved and reloaded: identical codes")
 #   numbers average 10 draws per image).
 # - With two latent dimensions, the codes cluster by digit without labels, and the whole
 #   $[-3, 3]^2$ square decodes to digit-like images; but 4s, 7s and 9s share one region, and
-#   three of the ten test digits shown come back as 9s.
+#   three of the ten test digits shown (the 7 and both 4s) come back as 9s.
 #
 # ## Exercises
 #
