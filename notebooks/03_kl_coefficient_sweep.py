@@ -229,8 +229,8 @@ for c, row in zip(c_values, rows):
 #   carry little information about their images. At c = 10 the 0s, 1s and 7s still lie apart,
 #   but the other classes form bands that overlap their neighbours (4s with 9s; 2s, 3s, 5s and
 #   8s near the centre); at c = 20 most classes overlap near the origin, with the 1s and 0s
-#   apart. The reconstruction loss grows to 161 and 190 nats; at c = 20 the decoded square holds blurred
-#   0s, 1s, 7s, 8s and 9s and little else.
+#   apart. The reconstruction loss grows to 161 and 190 nats; at c = 20 the decoded square
+#   holds blurred 0s, 1s, 7s, 8s and 9s and little else.
 #
 # In numbers: as c grows, the KL and the spread of the codes fall, and the reconstruction loss
 # rises from 140.3 nats (c = 0) to 190.1 (c = 20), each at every step of the sweep (rank
