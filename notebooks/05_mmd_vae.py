@@ -279,10 +279,11 @@ print(f"prior N(0, I): {standard_normal_fraction_beyond(2.0, 2):.1%} beyond radi
 #   has the expected value $\tfrac{2}{n}\big(1 - \mathbb E\,k(x, y)\big)$, which is $1/n$ for this
 #   kernel with 2-D codes ($\mathbb E\,k = \tfrac12$ for $x, y \sim N(0, I)$). It is an expected
 #   value, not a lower limit: one draw scatters around it, as the shift-0 line near the top printed
-#   0.0004 for $n = 1{,}000$, below $1/n = 0.001$. Here $n = 2{,}000$ gives 0.0005: the MNIST
-#   MMD-VAE's 0.0006 ± 0.0001 is within one standard error of it, while the Fashion-MNIST one's
-#   0.0009 ± 0.0001 is about four standard errors above it, small but a difference from the prior
-#   that 2,000 codes can detect. A training batch of 100 gives 0.01, and the MMD-VAE's training
+#   0.0004 for $n = 1{,}000$, below $1/n = 0.001$. Here $n = 2{,}000$ gives 0.0005: in the
+#   printed (rounded) figures the MNIST MMD-VAE's 0.0006 ± 0.0001 is about one standard error
+#   above it, close to what prior draws give, while the Fashion-MNIST one's 0.0009 ± 0.0001 is
+#   several standard errors above it (about four, as rounded), small but a difference from the
+#   prior that 2,000 codes can detect. A training batch of 100 gives 0.01, and the MMD-VAE's training
 #   `mmd` column settles at 0.0104 (Fashion-MNIST) and 0.0105 (MNIST): at that level a batch of
 #   100 can hardly tell its codes from prior draws any more.
 # - **Beyond radius 2** the prior has 13.5 % of its mass. The MMD-VAE's codes match it on MNIST
