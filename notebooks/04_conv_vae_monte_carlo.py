@@ -227,10 +227,11 @@ plt.show()
 #
 # - Before training (the first figure) every picture is uniform grey: the untrained decoder gives
 #   each pixel a logit near 0, a probability near ½, whatever the code, and the encoder maps
-#   every image close to the origin. (The article's figures before training show noise. We
-#   draw the decoder's mean on the fixed scale 0 to 1, where a nearly constant output is a
-#   uniform grey; drawing pixels from it, or stretching each image's grey scale to its own
-#   minimum and maximum, would turn the same output into noise.)
+#   every image close to the origin. (The article's figures before training show noise. Its
+#   code also plots the decoder's means, but with R's `image()`, which stretches each image's
+#   colour scale to that image's own minimum and maximum, so the tiny pixel-to-pixel
+#   differences of a nearly constant output fill the whole scale and look like noise. We draw
+#   the means on the fixed scale 0 to 1, where the same output is a uniform grey.)
 # - Most of the structure appears within the first snapshot interval: footwear, bags, trousers
 #   and tops take separate regions of the plane, and the grid shows garments morphing into one
 #   another. From epoch 10 to 50 the snapshots change little, as the loss curves above
@@ -259,7 +260,8 @@ display(Image(filename=gif_path))
 # %% [markdown]
 # The trained model at full size: 64 garments decoded from random codes, the test set's mean
 # codes coloured by class, and a 20 × 20 grid of decoded codes over $[-3, 3]^2$, the range of
-# notebook 03's grids, where the prior has almost all its mass (99.5 %).
+# notebook 03's grids, where the prior has almost all its mass (99.5 %). The article's code
+# decodes a 16 × 16 grid over $[-4, 4]^2$ instead.
 
 # %% tags=["key-figure"]
 fig = plot_training_snapshot(fashion_vae, fashion.x_test, fashion.y_test, fashion.class_names,
