@@ -11,6 +11,7 @@ from vaetutor.plots import (
     plot_decoder_manifold,
     plot_latent_scatter,
     plot_loss_curves,
+    plot_metrics_against,
     plot_reconstructions,
     plot_standard_normal_reference,
 )
@@ -177,3 +178,41 @@ def test_side_by_side_bars_have_one_bar_per_group_and_model():
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["2-D", "16-D"]
     with pytest.raises(ValueError, match="models"):
         plot_side_by_side({"a": {"VAE": {"m": 1}}, "b": {"MMD": {"m": 1}}}, {"m": "m"})
+
+
+C = [0.0, 0.02, 0.1, 0.5, 1.0, 2.0, 10.0, 20.0]
+
+
+def test_metrics_against_a_sweep_show_every_setting_inside_the_axes():
+    """Ticks at the swept values, labelled as written; no setting on the axes' edges (the c = 20
+    point once sat clipped on the right edge) and no negative c on a symmetric-log axis."""
+    fig = plot_metrics_against(C, {"loss": [150 + c for c in C]}, xlabel="c")
+    ax = fig.axes[0]
+    assert list(ax.get_xticks()) == C
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "0.02", "0.1", "0.5", "1", "2",
+                                                             "10", "20"]
+    low, high = ax.get_xlim()
+    assert -0.01 < low < 0 and high > 20 * 1.2
+
+
+def test_a_point_above_the_limit_is_drawn_inside_the_axes_with_its_value():
+    ys = [1254.0, 171.0, 155.0, 152.0, 151.6, 151.3, 163.8, 190.7]
+    fig = plot_metrics_against(C, {"-ELBO": ys}, xlabel="c", ylim={"-ELBO": (145, 200)})
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    assert low == 145 and high > 200  # the marker at 200 is not cut in half by the edge
+    assert [t.get_text() for t in ax.texts] == ["1254"]
+
+
+def test_a_log_axis_spanning_less_than_a_decade_labels_plain_numbers_around_the_data():
+    fd = [207.0, 172.0, 166.0, 146.0, 132.0, 137.0, 188.0, 290.0]
+    fig = plot_metrics_against(C, {"FD": fd}, xlabel="c", log_y=["FD"])
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    low, high = ax.get_ylim()
+    labelled = [t for t in ax.get_yticks() if low <= t <= high]
+    assert ax.get_yscale() == "log" and len(labelled) >= 5
+    assert min(labelled) < 150 and max(labelled) > 250  # 132 and 290 can be read off
+    assert all(str(int(t)) == label.get_text() for t, label in zip(ax.get_yticks(),
+                                                                      ax.get_yticklabels())
+               if low <= t <= high)

@@ -10,6 +10,7 @@ import io
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import ticker
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from statistics import NormalDist
 
@@ -255,14 +256,22 @@ def plot_metrics_against(values, metrics, xlabel, title=None, symlog_threshold=0
             ax.plot(values[~above], ys[~above], "o", color="tab:blue")
             ax.plot(values[above], np.full(above.sum(), high), "^", mfc="none", color="tab:blue")
             for v, y in zip(values[above], ys[above]):
-                ax.annotate(f"{y:.0f}", (v, high), xytext=(6, -12), textcoords="offset points",
-                            fontsize=8)
-            ax.set_ylim(low, high)
+                ax.annotate(f"{y:.0f}", (v, high), xytext=(7, -4), textcoords="offset points",
+                            fontsize=8, va="top")
+            ax.set_ylim(low, high + 0.05 * (high - low))  # room for the markers at the top
         else:
             ax.plot(values, ys, marker="o")
         ax.set_xscale("symlog", linthresh=symlog_threshold)
+        # ticks at the settings themselves; from just left of the smallest to right of the largest
+        ax.set_xticks(values, [f"{v:g}" for v in values], fontsize=8)
+        ax.xaxis.set_minor_locator(ticker.NullLocator())
+        ax.set_xlim(min(values.min(), 0.0) - 0.5 * symlog_threshold, values.max() * 1.6)
         if name in log_y:
             ax.set_yscale("log")
+            if ys.max() < 10 * ys.min():  # less than a decade: label plain numbers
+                ax.yaxis.set_major_locator(ticker.MaxNLocator(9, steps=[1, 2, 2.5, 5, 10]))
+                ax.yaxis.set_major_formatter(ticker.ScalarFormatter())
+                ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.set(xlabel=xlabel, title=name + (" (log scale)" if name in log_y else ""))
         ax.grid(alpha=0.3, which="both")
     if title:
