@@ -53,3 +53,13 @@ def test_runtime_dependencies_are_tensorflow_keras3_numpy_matplotlib_and_the_eva
     assert set(gpu) == {"tensorflow", "jax", "torch"}  # the CUDA builds of the three backends
     assert gpu["tensorflow"] == specs["tensorflow"]
     assert set(as_specs(extras["jax"])) == {"jax"} and set(as_specs(extras["torch"])) == {"torch"}
+
+
+def test_the_installed_package_includes_every_subpackage():
+    """A non-editable install (pip install .) must ship vaetutor.exercises too, not just vaetutor."""
+    from setuptools import find_packages
+
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    shipped = set(find_packages(where=str(ROOT), include=find["include"]))
+    on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "vaetutor").rglob("__init__.py")}
+    assert on_disk <= shipped, f"not installed by pip install .: {sorted(on_disk - shipped)}"
