@@ -1,6 +1,7 @@
 # vaetutor — set-up, the notebook series, and the tests.
 #
-#   make run                 execute the whole series (quick profile) into build/, with HTML pages
+#   make run                 execute the whole series (quick profile) into build/ and build the book from it
+#   make book                the book (build/book/index.html) from the committed notebooks, not executed
 #   make run PROFILE=full    the same with the articles' settings
 #   make test                unit tests + every notebook under nbval (quick profile)
 #   make test-full           the committed full-profile notebooks re-run with the published weights
@@ -38,7 +39,7 @@ TORCH ?= torch==2.13.0
 MARKERS ?= not slow
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: setup setup-gpu backend device run test test-full test-torch test-backends unit lab sync notebooks thumbnails bench assignments clean
+.PHONY: setup setup-gpu backend device run book test test-full test-torch test-backends unit lab sync notebooks thumbnails bench assignments clean
 
 setup: $(VENV)/.installed
 
@@ -75,6 +76,10 @@ device: setup backend
 
 run: setup backend
 	KERAS_BACKEND=$(BACKEND) VAETUTOR_PROFILE=$(PROFILE) $(BIN)/python scripts/run_series.py --output build $(NOTEBOOKS)
+
+# A static site (Sphinx + MyST-NB + sphinx-book-theme) that works offline, opened as a file.
+book: setup
+	$(BIN)/python scripts/build_book.py --output build/book
 
 test: setup backend
 	KERAS_BACKEND=$(BACKEND) VAETUTOR_PROFILE=quick $(BIN)/python -m pytest tests $(NOTEBOOKS) \

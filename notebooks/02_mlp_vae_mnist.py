@@ -42,6 +42,7 @@ from vaetutor.plots import (
     plot_reconstructions,
 )
 from vaetutor.profiles import current_profile, profile_line
+from vaetutor.explorer import latent_explorer
 from vaetutor.published import obtain_run
 from vaetutor.runs import build_model, load_data, mlp_vae_run
 from vaetutor.source import show_source
@@ -238,6 +239,20 @@ fig = plot_reconstructions(x_test[:10], vae.reconstruct(x_test[:10]))
 z_test = vae.encode(x_test)
 fig = plot_latent_scatter(z_test, y_test, mnist.class_names,
                           title=f"Encoder output z_mean, test set (kl_weight = {vae.kl_weight:g})")
+
+# %% [markdown]
+# ## Point at the plane
+#
+# The same plane, to explore: move the pointer over the scatter (or touch it), and the image on
+# the right is what the decoder makes at that point, with the code it was decoded from. The
+# decoder ran once, when this cell ran, on a 48 × 48 lattice of codes over the plotted square;
+# the page shows the lattice cell under the pointer (at 32 grey levels), so it works in the
+# book and in JupyterLab without a running kernel. Points where no test code lies decode to
+# something too: what the decoder has learnt there is visible only this way, or in the grid
+# below.
+
+# %% tags=["nbval-ignore-output"]
+latent_explorer({"MLP VAE": vae}, x_test, y_test, mnist.class_names)
 
 # %% [markdown]
 # ## The decoder manifold

@@ -46,6 +46,7 @@ from vaetutor.plots import (
     plot_metrics_against,
     show_as_jpeg,
 )
+from vaetutor.explorer import latent_explorer
 from vaetutor.profiles import current_profile, profile_line
 from vaetutor.runs import KL_WEIGHTS, build_model, kl_sweep_run, load_data
 from vaetutor.source import show_source
@@ -180,6 +181,19 @@ show_as_jpeg(plot_decoder_manifold_grid(
     {c: trained.model.decode for c, trained in runs.items()}, n=15, extent=3.0,
     title_format="c = {:g}", suptitle="Decoder output over [-3, 3]² for each KL coefficient",
 ))
+
+# %% [markdown]
+# ## Point at the plane, for each c
+#
+# The slider picks the KL coefficient; moving the pointer over the scatter shows what that c's
+# decoder makes at the point (a 32 × 32 lattice of codes over each model's own square, decoded
+# when this cell ran, at 16 grey levels to keep the notebook small). Each c gets the square
+# that holds its test codes, so the axes change with the slider, as in the full-size figures
+# below; the marker keeps its code when the new square contains it.
+
+# %% tags=["nbval-ignore-output"]
+latent_explorer({f"c = {c:g}": runs[c].model for c in c_values}, x_test, y_test,
+                mnist.class_names, grid=32, grey_levels=16, layout="slider")
 
 # %% [markdown]
 # ## Each c in detail

@@ -43,6 +43,7 @@ from vaetutor.morph import different_class_pairs, morph_images, plot_morph_strip
 from vaetutor.plots import (figure_to_array, plot_decoder_manifold, plot_image_grid,
                             plot_latent_scatter, save_gif, show_as_jpeg)
 from vaetutor.profiles import current_profile, profile_line
+from vaetutor.explorer import latent_explorer
 from vaetutor.published import obtain_run
 from vaetutor.representation import fraction_beyond, sample_codes, standard_normal_fraction_beyond
 from vaetutor.runs import conv_run, load_data
@@ -175,6 +176,18 @@ for name, data in datasets.items():
 #   draws a few speckled, high-contrast items (sandals) and the MMD-VAE smoother, greyer ones;
 #   the article found the MMD-VAE's samples sharper, which we cannot judge by eye at this size.
 #   Notebook 06 scores 10,000 samples of each model with a classifier.
+
+# %% [markdown]
+# ## Point at the plane: the two models side by side
+#
+# The Fashion-MNIST models to explore, each over the same square $[-4, 4]^2$ as the scatters
+# above: moving the pointer over either plane shows what that model's decoder makes at the point
+# (a 48 × 48 lattice of codes, decoded when this cell ran, at 32 grey levels; no kernel needed).
+
+# %% tags=["nbval-ignore-output"]
+fashion = datasets["Fashion-MNIST"]
+latent_explorer(models["Fashion-MNIST"], fashion.x_test, fashion.y_test, fashion.class_names,
+                extent=(-4.0, -4.0, 8.0))
 
 # %% [markdown]
 # ## Morphing

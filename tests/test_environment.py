@@ -63,3 +63,14 @@ def test_the_installed_package_includes_every_subpackage():
     shipped = set(find_packages(where=str(ROOT), include=find["include"]))
     on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "vaetutor").rglob("__init__.py")}
     assert on_disk <= shipped, f"not installed by pip install .: {sorted(on_disk - shipped)}"
+
+
+def test_the_installed_package_includes_its_data_files():
+    """Files the package reads at run time (the latent explorer's script) are package data."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = config["package-data"]["vaetutor"]
+    package = ROOT / "vaetutor"
+    data = [p for p in package.iterdir() if p.is_file() and p.suffix not in (".py", ".pyc")]
+    assert data, "expected the explorer's script among the package's files"
+    missing = [p.name for p in data if not any(p.match(pattern) for pattern in patterns)]
+    assert not missing, f"not installed by pip install .: {missing}"

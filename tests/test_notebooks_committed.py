@@ -110,3 +110,18 @@ def test_backend_dependent_cells_are_tagged():
             if cell.cell_type == "code" and "steps_per_execution" in cell.source and \
                     "print(" in cell.source:
                 assert "checked-on-tensorflow" in cell.metadata.get("tags", []), path.name
+
+
+EXPLORER_BUDGET = 2_000_000  # bytes: what the latent explorers may add to one notebook
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_latent_explorers_stay_within_their_budget_and_say_what_they_hold(path):
+    nb = nbformat.read(path, as_version=4)
+    html = [o.data["text/html"] for _, _, o in outputs(nb)
+            if "vaetutor-explorer" in str(o.get("data", {}).get("text/html", ""))]
+    size = sum(len(h.encode("utf-8")) for h in html)
+    assert size <= EXPLORER_BUDGET, f"the explorers add {size / 1e6:.2f} MB to {path.name}"
+    for _, _, o in outputs(nb):
+        if "vaetutor-explorer" in str(o.get("data", {}).get("text/html", "")):
+            assert o.data["text/plain"].startswith("latent explorer"), "its text form says what it is"

@@ -10,14 +10,13 @@ failed) with the explanation when it is not. One module per notebook's exercises
 
 The exercises (``notebooks/exercises/``):
 
-==== ================================== =========================================================
- 01  ``kl_gaussians_1d(m1, s1, m2, s2)`` KL(N(m1, s1^2) || N(m2, s2^2)), *standard deviations*
- 02  ``reparameterize(z_mean, z_log_var, eps)``, ``kl_divergence(z_mean, z_log_var)``, and
-     :func:`train_vae_with` those two, checked by :func:`check_training`
- 03  the lowest held-out -ELBO of the KL sweep and the KL's fall, from its results file
- 04  ``gaussian_log_density(z, mean, log_var)``, ``monte_carlo_elbo(x, logits, z, ...)``
- 05  ``gaussian_kernel_matrix(x, y)``, ``maximum_mean_discrepancy(x, y, kernel=...)``
-==== ================================== =========================================================
+- 01: ``kl_gaussians_1d(m1, s1, m2, s2)``, KL(N(m1, s1^2) || N(m2, s2^2)) from *standard
+  deviations*
+- 02: ``reparameterize(z_mean, z_log_var, eps)``, ``kl_divergence(z_mean, z_log_var)``, and
+  :func:`train_vae_with` those two, checked by :func:`check_training`
+- 03: the lowest held-out -ELBO of the KL sweep and the KL's fall, from its results file
+- 04: ``gaussian_log_density(z, mean, log_var)``, ``monte_carlo_elbo(x, logits, z, ...)``
+- 05: ``gaussian_kernel_matrix(x, y)``, ``maximum_mean_discrepancy(x, y, kernel=...)``
 """
 
 from .ch01_kl_gaussians import check_kl_1d

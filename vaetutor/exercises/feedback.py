@@ -165,7 +165,7 @@ def numpy_reference(package_fn):
 
 
 def away_from_zero(rng, low, high, size, margin=0.25):
-    """Uniform values in [low, high] with |value| >= margin (so that log(x^2) etc. are tame)."""
+    """Uniform values in [low, high] with ``|value| >= margin`` (so that log(x^2) etc. are tame)."""
     values = rng.uniform(low, high, size)
     small = np.abs(values) < margin
     values[small] = np.where(values[small] >= 0, margin, -margin) + values[small]
