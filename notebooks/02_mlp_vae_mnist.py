@@ -243,13 +243,15 @@ fig = plot_latent_scatter(z_test, y_test, mnist.class_names,
 # %% [markdown]
 # ## Point at the plane
 #
-# The same plane, to explore: move the pointer over the scatter (or touch it), and the image on
-# the right is what the decoder makes at that point, with the code it was decoded from. The
-# decoder ran once, when this cell ran, on a 48 × 48 lattice of codes over the plotted square;
-# the page shows the lattice cell under the pointer (at 32 grey levels), so it works in the
-# book and in JupyterLab without a running kernel. Points where no test code lies decode to
-# something too: what the decoder has learnt there is visible only this way, or in the grid
-# below.
+# The same plane, to explore (3,000 of the test codes, over a square that holds nearly all of
+# them): move the pointer over the scatter (or touch it), and the image on the right is what
+# the decoder makes there, with the code it was decoded from. The decoder ran once, when this
+# cell ran, on a 48 × 48 lattice of codes over the plotted square; the page shows the image of
+# the lattice cell under the pointer (at 32 grey levels) and that cell's centre as the code, so
+# it needs no running kernel: it works in the book, and in JupyterLab once the notebook is
+# trusted (an untrusted one shows the still scatter). Points where no plotted code lies decode
+# to something too: what the decoder has learnt there shows only this way, or in the grid
+# below over $[-3, 3]^2$.
 
 # %% tags=["nbval-ignore-output"]
 latent_explorer({"MLP VAE": vae}, x_test, y_test, mnist.class_names)

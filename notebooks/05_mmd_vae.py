@@ -178,11 +178,13 @@ for name, data in datasets.items():
 #   Notebook 06 scores 10,000 samples of each model with a classifier.
 
 # %% [markdown]
-# ## Point at the plane: the two models side by side
+# ## Point at the plane: both models
 #
-# The Fashion-MNIST models to explore, each over the same square $[-4, 4]^2$ as the scatters
-# above: moving the pointer over either plane shows what that model's decoder makes at the point
-# (a 48 × 48 lattice of codes, decoded when this cell ran, at 32 grey levels; no kernel needed).
+# The Fashion-MNIST models to explore, one panel each (the VAE above the MMD-VAE on the book's
+# page; side by side only where the output is wide enough), each over the same square
+# $[-4, 4]^2$ as the scatters above: moving the pointer over either plane shows what that
+# model's decoder makes at the point (a 48 × 48 lattice of codes, decoded when this cell ran, at
+# 32 grey levels; no kernel needed, though JupyterLab runs it only in a trusted notebook).
 
 # %% tags=["nbval-ignore-output"]
 fashion = datasets["Fashion-MNIST"]
