@@ -178,13 +178,13 @@ for name, data in datasets.items():
 #   Notebook 06 scores 10,000 samples of each model with a classifier.
 
 # %% [markdown]
-# ## Point at the plane: both models
+# ## Point at the plane: the two models side by side
 #
-# The Fashion-MNIST models to explore, one panel each (the VAE above the MMD-VAE on the book's
-# page; side by side only where the output is wide enough), each over the same square
-# $[-4, 4]^2$ as the scatters above: moving the pointer over either plane shows what that
-# model's decoder makes at the point (a 48 × 48 lattice of codes, decoded when this cell ran, at
-# 32 grey levels; no kernel needed, though JupyterLab runs it only in a trusted notebook).
+# The Fashion-MNIST models to explore, the VAE on the left and the MMD-VAE on the right, each
+# over the same square $[-4, 4]^2$ as the scatters above: moving the pointer over either plane
+# shows what that model's decoder makes at the point (a 48 × 48 lattice of codes, decoded when
+# this cell ran, at 32 grey levels; no kernel needed, though JupyterLab runs it only in a
+# trusted notebook).
 
 # %% tags=["nbval-ignore-output"]
 fashion = datasets["Fashion-MNIST"]
@@ -231,12 +231,12 @@ for name, data in datasets.items():
 #   smoothness over many pairs instead of judging six.
 
 # %% [markdown]
-# The same morphs as an animation (Fashion-MNIST, first pair, the coat-to-shirt row that hardly
-# changes, so the animation shows little movement; left the VAE, right the MMD-VAE),
-# written next to this notebook:
+# The same morphs as an animation (Fashion-MNIST, the second pair, sneaker to T-shirt/top,
+# where the two rows above differ; left the VAE, right the MMD-VAE), written next to this
+# notebook:
 
 # %% tags=["nbval-ignore-output"]
-a, b = pairs["Fashion-MNIST"][0]
+a, b = pairs["Fashion-MNIST"][1]
 strips = {k: morph_images(m, a, b, steps=24) for k, m in models["Fashion-MNIST"].items()}
 frames = []
 for step in range(24):

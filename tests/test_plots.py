@@ -130,6 +130,35 @@ def test_training_snapshot_has_samples_codes_and_grid_and_becomes_a_gif(tmp_path
         save_gif([], tmp_path / "empty.gif")
 
 
+def test_gif_with_kept_colours_keeps_close_class_colours_apart(tmp_path):
+    """Three class colours on dots over a mostly grey frame: an adaptive palette may merge them;
+    with ``keep_colors`` each comes back exactly, and so do its half-transparent blends."""
+    from PIL import Image
+
+    from vaetutor.plots import class_colors, save_gif
+
+    colors = class_colors(10)
+    frame = np.repeat(np.linspace(0, 255, 300)[None, :, None], 200, axis=0).repeat(3, axis=2)
+    frame = np.round(frame).astype("uint8")                        # a grey ramp, 300 columns
+    wanted = {}
+    for i, k in enumerate([2, 4, 6]):                              # Pullover, Coat, Shirt
+        rgb = np.round(np.array(colors[k]) * 255).astype("uint8")
+        blend = np.round((0.6 * np.array(colors[k]) + 0.4) * 255).astype("uint8")
+        frame[10 + 20 * i:14 + 20 * i, 10:14] = rgb                 # 4 x 4-pixel dots
+        frame[10 + 20 * i:14 + 20 * i, 30:34] = blend
+        wanted[(12 + 20 * i, 12)], wanted[(12 + 20 * i, 32)] = rgb, blend
+    path = save_gif([frame, frame], tmp_path / "kept.gif", keep_colors=colors)
+    with Image.open(path) as gif:
+        back = np.asarray(gif.convert("RGB"))
+    for (row, col), rgb in wanted.items():
+        np.testing.assert_array_equal(back[row, col], rgb)
+    assert len({tuple(back[r, c]) for r, c in wanted}) == 6
+    # greys: one of 226 levels, matched by Pillow on 6 bits per channel (4 levels of 256)
+    assert np.abs(back[150].astype(int) - frame[150]).max() <= 4
+    with pytest.raises(ValueError, match="at most 66 colours"):
+        save_gif([frame], tmp_path / "many.gif", keep_colors=[(0.5, 0.5, 0.5)] * 70)
+
+
 def test_scatter_grid_shares_a_window_and_reports_the_share_inside():
     from vaetutor.plots import plot_latent_scatter_grid
 
@@ -216,3 +245,23 @@ def test_a_log_axis_spanning_less_than_a_decade_labels_plain_numbers_around_the_
     assert all(str(int(t)) == label.get_text() for t, label in zip(ax.get_yticks(),
                                                                       ax.get_yticklabels())
                if low <= t <= high)
+
+
+def test_manifold_grid_panels_keep_their_latent_ticks():
+    from vaetutor.plots import plot_decoder_manifold_grid
+
+    def decode(z):                       # a bright pixel whose place follows z[0]
+        images = np.zeros((len(z), 28, 28), "float32")
+        images[np.arange(len(z)), 14, np.clip(((z[:, 0] + 3) / 6 * 27).astype(int), 0, 27)] = 1
+        return images
+
+    fig = plot_decoder_manifold_grid({c: decode for c in range(6)}, n=7, extent=3.0, ncols=4)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert len(panels) == 6
+    for i, ax in enumerate(panels):
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["-3", "-2", "-1", "0", "1", "2", "3"]
+        assert ax.get_ylabel() == ("z[1]" if i % 4 == 0 else "")
+        assert ax.get_xlabel() == ("z[0]" if i >= 2 else "")   # panels 2, 3 have none below
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

@@ -12,6 +12,11 @@ function vaetutorExplorer(id) {
   style.textContent =
     "#" + id + " .vt-panels{display:flex;flex-wrap:wrap;gap:1.2em}" +
     "#" + id + " .vt-panel{display:flex;align-items:center;gap:.6em}" +
+    // side by side: one column per model, the scatter above its decoded image, shrunk to fit
+    "#" + id + " .vt-columns{flex-wrap:nowrap;align-items:flex-start}" +
+    "#" + id + " .vt-columns .vt-panel{flex:1 1 0;min-width:0;flex-direction:column}" +
+    "#" + id + " .vt-columns .vt-box img{width:100%}" +
+    "#" + id + " .vt-columns canvas{width:140px;height:140px}" +
     "#" + id + " .vt-box{position:relative;line-height:0}" +
     "#" + id + " .vt-box img{touch-action:none;cursor:crosshair;max-width:100%;height:auto}" +
     "#" + id + " .vt-mark{position:absolute;width:9px;height:9px;margin:-5px 0 0 -5px;" +
@@ -139,6 +144,7 @@ function vaetutorExplorer(id) {
     ui.insertBefore(controls, panels);
     panels.appendChild(panel.element);
   } else {
+    panels.className += " vt-columns";
     images.forEach(function (img, i) { panels.appendChild(new Panel(img, i).element); });
   }
   still.parentNode.insertBefore(ui, still);

@@ -97,7 +97,7 @@ def plot_latent_scatter(z, labels, class_names, title="Encoder output (test set)
     if labels.shape != (len(z),):
         raise ValueError(f"labels must have shape ({len(z)},); got {labels.shape}")
     k = len(class_names)
-    cmap = ListedColormap(plt.get_cmap("tab10" if k <= 10 else "tab20").colors[:k])
+    cmap = ListedColormap(class_colors(k))
     norm = BoundaryNorm(np.arange(-0.5, k), k)
     fig = ax.figure if ax is not None else plt.figure(figsize=(6.4, 5.4))
     ax = ax if ax is not None else fig.add_subplot()
@@ -112,6 +112,12 @@ def plot_latent_scatter(z, labels, class_names, title="Encoder output (test set)
         bar.ax.set_yticklabels(class_names)
         bar.solids.set(alpha=1)
     return fig
+
+
+def class_colors(k):
+    """The colours of ``k`` classes in every scatter of the series (tab10, or tab20 beyond 10):
+    a list of ``k`` RGB triples in [0, 1]."""
+    return [tuple(c) for c in plt.get_cmap("tab10" if k <= 10 else "tab20").colors[:k]]
 
 
 def latent_grid(n=30, extent=3.0, spacing="linear"):
@@ -213,15 +219,18 @@ def plot_decoder_manifold_grid(decoders, n=30, extent=3.0, ncols=4, title_format
                                suptitle=None):
     """Small multiples of decoder manifolds: one ``n x n`` grid over [-extent, extent]^2 per key.
 
-    ``decoders``: ``{key: decode}`` with ``decode`` as in :func:`plot_decoder_manifold`.
+    ``decoders``: ``{key: decode}`` with ``decode`` as in :func:`plot_decoder_manifold`. Every
+    panel keeps its latent ticks; the axis names (z[0], z[1]) are on the bottom row and the left
+    column only.
     """
     if not decoders:
         raise ValueError("decoders is empty: give one decode function per panel")
     fig, axes = _grid_of_axes(len(decoders), ncols, 4.0)
-    for ax, (key, decode) in zip(axes, decoders.items()):
+    count = len(decoders)
+    for i, (ax, (key, decode)) in enumerate(zip(axes, decoders.items())):
         plot_decoder_manifold(decode, n=n, extent=extent, title=title_format.format(key), ax=ax)
-        ax.set(xlabel="", ylabel="")
-        ax.set_xticks([]), ax.set_yticks([])
+        bottom_row = i + ncols >= count
+        ax.set(xlabel="z[0]" if bottom_row else "", ylabel="z[1]" if i % ncols == 0 else "")
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
@@ -330,13 +339,31 @@ def figure_to_array(fig, dpi=60):
     return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
 
 
-def save_gif(frames, path, seconds_per_frame=0.8):
-    """Write RGB frames ``[(h, w, 3) uint8, ...]`` as an animated GIF that loops forever."""
+def save_gif(frames, path, seconds_per_frame=0.8, keep_colors=()):
+    """Write RGB frames ``[(h, w, 3) uint8, ...]`` as an animated GIF that loops forever.
+
+    A GIF frame has at most 256 colours. By default each frame gets its own adaptive palette,
+    which can merge colours that cover few pixels (the classes of a scatter of small dots).
+    ``keep_colors`` (RGB triples in [0, 1], e.g. ``class_colors(10)``) fixes the palette instead:
+    those colours, their blends with white at 60 % and 30 % (half-transparent dots), and greys
+    for the rest; every pixel takes the nearest, without dithering.
+    """
     from PIL import Image  # installed with matplotlib
 
     if not frames:
         raise ValueError("no frames to write")
     images = [Image.fromarray(np.asarray(f, dtype="uint8")) for f in frames]
+    if keep_colors:
+        colors = np.asarray(keep_colors, dtype=float).reshape(-1, 3)
+        tints = [colors, 0.6 * colors + 0.4, 0.3 * colors + 0.7]
+        entries = np.round(np.concatenate(tints) * 255)
+        if len(entries) > 200:
+            raise ValueError(f"keep_colors: at most 66 colours fit a GIF palette with their "
+                             f"blends and greys; got {len(colors)}")
+        greys = np.repeat(np.linspace(0, 255, 256 - len(entries))[:, None], 3, axis=1)
+        palette = Image.new("P", (1, 1))
+        palette.putpalette(np.concatenate([entries, np.round(greys)]).astype("uint8").ravel().tolist())
+        images = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
     images[0].save(path, save_all=True, append_images=images[1:], loop=0,
                    duration=int(seconds_per_frame * 1000))
     return path

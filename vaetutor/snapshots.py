@@ -23,12 +23,15 @@ def snapshot_models(trained) -> dict:
     return models
 
 
-def snapshot_frames(trained, data) -> dict[int, np.ndarray]:
+def snapshot_frames(trained, data, font_size=15) -> dict[int, np.ndarray]:
     """``{epoch: RGB frame (h, w, 3) uint8}``: :func:`~vaetutor.plots.plot_training_snapshot`
-    of each of :func:`snapshot_models` on ``data``'s test set."""
+    of each of :func:`snapshot_models` on ``data``'s test set, rendered at 60 dpi (a frame
+    1020 pixels wide) with text at ``font_size`` points (12 pixels high) so that it stays
+    readable in an animation."""
     frames = {}
     for epoch, model in snapshot_models(trained).items():
-        fig = plot_training_snapshot(model, data.x_test, data.y_test, data.class_names, epoch)
-        frames[epoch] = figure_to_array(fig)
+        with plt.rc_context({"font.size": font_size}):
+            fig = plot_training_snapshot(model, data.x_test, data.y_test, data.class_names, epoch)
+            frames[epoch] = figure_to_array(fig, dpi=60)
         plt.close(fig)
     return frames
