@@ -20,8 +20,10 @@
 # You write the closed-form KL divergence between two one-dimensional Gaussians, the formula the
 # VAE's KL term is built from, and check it.
 #
-# Each exercise gives a function to complete and a cell that checks it. The check runs your
-# function on random and edge-case inputs and, when something is off, says which mistake it sees.
+# The exercise gives a function to complete and a cell that checks it. The check runs your
+# function on random inputs (as NumPy arrays and as Keras tensors) and on edge cases; when
+# something is off, it names the typical mistake it recognises or, if none fits, shows where your
+# numbers differ from the right ones.
 
 # %%
 import numpy as np

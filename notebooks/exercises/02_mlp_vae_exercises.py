@@ -20,9 +20,11 @@
 # functions that make a VAE differ from an autoencoder — the sampling step and the KL term — then
 # train notebook 02's MLP VAE with *your* two functions in place of the package's.
 #
-# Each exercise gives a function to complete and a cell that checks it. The check runs your
-# function on random and edge-case inputs (NumPy arrays and Keras tensors) and, when something is
-# off, says which mistake it sees.
+# Exercises 1 and 2 each give a function to complete and a cell that checks it; exercise 3 has
+# nothing to write and trains a VAE with the two. Each check runs your function on random inputs
+# (as NumPy arrays and as Keras tensors) and on edge cases; when something is off, it names the
+# typical mistake it recognises or, if none fits, shows where your numbers differ from the right
+# ones.
 
 # %%
 import os
@@ -42,7 +44,7 @@ from vaetutor.exercises import check_kl, check_reparameterize, check_training, t
 # diagonal Gaussian q(z|x). A sample from it, written as a deterministic function of them and of
 # standard normal noise ε ~ N(0, I),
 #
-# $$z = \mu + \sigma \odot \varepsilon, \qquad \sigma = \exp(\tfrac{1}{2}\,\texttt{z\_log\_var}),$$
+# $$z = \mu + \sigma \odot \varepsilon, \qquad \mu = \texttt{z\_mean}, \quad \sigma = \exp(\tfrac{1}{2}\,\texttt{z\_log\_var}),$$
 #
 # lets the gradient reach `z_mean` and `z_log_var`. Complete `reparameterize`; the noise `eps`
 # is an argument so that the check can compare exact numbers. All arguments and the result have

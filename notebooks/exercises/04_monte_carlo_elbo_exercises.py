@@ -21,7 +21,8 @@
 # You write the diagonal Gaussian log-density it needs, then the single-sample estimate.
 #
 # Each exercise gives a function to complete and a cell that checks it; when something is off,
-# the check says which mistake it sees.
+# the check names the typical mistake it recognises or, if none fits, shows where your numbers
+# differ from the right ones.
 
 # %%
 import math
@@ -89,5 +90,7 @@ check_monte_carlo_elbo(monte_carlo_elbo, seed=2024)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Averaged over many samples of z, log q(z|x) − log p(z) is the analytic KL of notebook 02: the
-# single-sample estimate is noisy but unbiased, which is all stochastic gradient descent needs.
+# The expectation of log q(z|x) − log p(z) over z ~ q(z|x) is the analytic KL of notebook 02, and
+# its average over many samples of z approaches it. The single-sample estimate is therefore noisy
+# but unbiased, and with the reparameterisation trick so is its gradient: stochastic gradient
+# descent works with such noisy, unbiased gradients.

@@ -18,10 +18,11 @@
 #
 # Companion of [notebook 05, the MMD-VAE](../05_mmd_vae.ipynb). The MMD-VAE replaces the KL term
 # by the maximum mean discrepancy between the codes of a batch and samples of the prior N(0, I).
-# You write its Gaussian kernel, then the MMD.
+# You write its Gaussian kernel, then the estimate of the squared MMD, MMD², that the loss uses.
 #
 # Each exercise gives a function to complete and a cell that checks it; when something is off,
-# the check says which mistake it sees.
+# the check names the typical mistake it recognises or, if none fits, shows where your numbers
+# differ from the right ones.
 
 # %%
 import numpy as np
@@ -37,8 +38,9 @@ from vaetutor.exercises import check_kernel, check_mmd
 # $$k(x_i, y_j) = \exp\left(-\frac{1}{d} \cdot \frac{1}{d}\sum_{k=1}^{d} (x_{ik} - y_{jk})^2\right),$$
 #
 # the mean squared difference divided once more by the dimension d: a Gaussian kernel
-# exp(−‖x − y‖² / d²), whose bandwidth grows with d². Return the matrix of all pairs, shape
-# `(n, m)`, with `k[i, j]` comparing `x[i]` with `y[j]`.
+# exp(−‖x − y‖² / d²), that is exp(−‖x − y‖² / (2s²)) with 2s² = d², so its width s = d/√2 grows
+# in proportion to d. Return the matrix of all pairs, shape `(n, m)`, with `k[i, j]` comparing
+# `x[i]` with `y[j]`.
 
 # %% nbgrader={"grade": false, "grade_id": "gaussian_kernel_matrix", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def gaussian_kernel_matrix(x, y):
@@ -62,7 +64,9 @@ check_kernel(gaussian_kernel_matrix, seed=2024)
 # $$\mathrm{MMD}^2(x, y) = \overline{k(x, x')} + \overline{k(y, y')} - 2\, \overline{k(x, y)},$$
 #
 # each bar a mean over **all** pairs, a point with itself included (the biased estimate of the
-# InfoVAE code). It is one number for the two samples, 0 when they are the same. Use the
+# InfoVAE code). It is one number for the two samples, exactly 0 when the two samples are
+# identical (two different samples of one distribution give a positive value that shrinks as the
+# samples grow). Use the
 # `kernel` argument: it is your function above, and the check passes the package's, so that a
 # mistake there is not counted twice.
 
