@@ -467,6 +467,16 @@ if current_profile() == "full":
     assert all(knn[c] >= 0.67 for c in KL_WEIGHTS if c <= 2) and knn[20.0] < 0.45, knn
     fd = {c: s["samples"]["frechet_distance"] for c, s in sweep.items()}
     assert min(fd, key=fd.get) == 1.0 and fd[0.0] > fd[1.0] and fd[20.0] > fd[1.0], fd
+    # "from K = 500 to 5,000 each curve rises by ...": 0.23, 0.21, 0.56 and 0.10 nats (the text
+    # subtracts printed, rounded means)
+    rise = [np.mean(curves[n][max(curves[n])]) - np.mean(curves[n][500]) for n in curve_models]
+    assert np.allclose(rise, [0.23, 0.21, 0.56, 0.10], atol=0.015), rise
+    # the claims table's shares of codes beyond radius 1 and 2 (MMD-VAE's z, the VAE's z_mean)
+    def share_beyond(name, radius):
+        return round(100 * scores[name]["codes"]["mean"]["fraction_beyond"][radius], 1)
+    quoted_models = ["MMD-VAE, Fashion", "conv VAE, Fashion", "MMD-VAE, MNIST", "conv VAE, MNIST"]
+    assert [share_beyond(n, 1.0) for n in quoted_models] == [67.4, 58.6, 59.3, 53.5]
+    assert [share_beyond(n, 2.0) for n in quoted_models] == [9.1, 15.5, 14.2, 16.4]
     c20 = scores["sweep c=20"]["codes"]
     assert abs(c20["sampled"]["fraction_beyond"][2.0] - standard_normal_fraction_beyond(2.0, 2)) \
         < 0.01 and c20["mean"]["fraction_beyond"][2.0] < 0.05
