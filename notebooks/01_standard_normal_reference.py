@@ -222,8 +222,9 @@ plt.show()
 #    ($-\log\sigma$ per dimension, without bound), so no code can shrink to a point for free:
 #    each $\sigma$ settles where the reconstruction's gain from a more precise code stops paying
 #    for that charge. For a trained encoder that is still far narrower than the prior (notebook
-#    04's Fashion-MNIST encoder has an average $\log q(z|x)$ of +3.51 nats, which puts a typical
-#    $\sigma_1\sigma_2$ far below 0.059, against 1 for the prior), but it is not zero, and the
+#    04's Fashion-MNIST encoder has an average $\log q(z|x)$ of +3.51 nats; since that average is
+#    $-\log 2\pi - \log\sigma_1\sigma_2 - 1$, a typical $\sigma_1\sigma_2$ is about
+#    $e^{-3.51}/2\pi e \approx 0.002$, against 1 for the prior), but it is not zero, and the
 #    means are pulled towards the origin, so the codes are kept near the region the prior
 #    samples from instead of a tiny one.
 #    </details>

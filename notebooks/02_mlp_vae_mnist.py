@@ -141,8 +141,8 @@ print(f"decoder: {vae.decoder.count_params():,} parameters  "
 #   β of a β-VAE, and the coefficient swept in notebook 03).
 #
 # Each function returns one value per image (summed over pixels or latent dimensions). The
-# model's loss is its `loss_terms` method, right below its `call`; Keras' `fit` minimises the
-# batch mean of `loss`, and each term's batch mean is reported under its name. The code:
+# model's loss is its `loss_terms` method; Keras' `fit` minimises the batch mean of `loss`,
+# and each term's batch mean is reported under its name. The code:
 
 # %%
 show_source(bernoulli_log_likelihood, kl_to_standard_normal, VAE.loss_terms)
@@ -216,11 +216,11 @@ fig = plot_loss_curves(trained.history, title=f"Run {run.name} ({trained.source}
 #
 # ## Reconstructions
 #
-# Ten test digits (top) and the decoder's output for their mean codes $\mu(x)$ (bottom). The
-# article decodes a *sample* $z \sim q(z|x)$ instead; the mean code gives the reconstruction
-# without the sampling noise. Two numbers per image are not much, and it shows: in the
-# published run six of these ten come back as the same digit (the 2, both 1s, the 0 and both
-# 9s), while the 7 and both 4s come back as 9s and the 5 as something between a 5 and an 8.
+# Ten test digits (top) and the decoder's output for their mean codes $\mu(x)$ (bottom): the
+# mean code gives the reconstruction without the sampling noise of a draw $z \sim q(z|x)$.
+# Two numbers per image are not much, and it shows: in the published run six of these ten
+# come back as the same digit (the 2, both 1s, the 0 and both 9s), while the 7 and both 4s
+# come back as 9s and the 5 as something between a 5 and an 8.
 # The latent space below shows why: 4s, 7s and 9s share one region of the plane, and the
 # decoder can only draw one prototype per point.
 
@@ -261,7 +261,8 @@ latent_explorer({"MLP VAE": vae}, x_test, y_test, mnist.class_names)
 #
 # Decode a 30×30 grid of codes evenly spaced over $[-3, 3]^2$ (one batch of 900), with $z[1]$
 # running from +3 at the top down to −3. Because the KL term packs the codes around the origin,
-# the whole square decodes to digit-like images that morph smoothly into each other.
+# almost the whole square decodes to digit-like images that morph smoothly into each other
+# (the top-left corner holds blends of 4s and 0s).
 
 # %% tags=["key-figure"]
 fig = plot_decoder_manifold(vae.decode, n=30, extent=3.0,
@@ -298,8 +299,8 @@ print(f"test negative ELBO        {test['negative_elbo']:7.2f} nats per image"
 # between the average code distribution and the prior), so the codes carry at most about 6 nats
 # each, against 784 · log 2 ≈ 543 nats for coding the pixels with no model at all (a
 # probability of 0.5 for every pixel). A larger latent space is expected to reach a lower loss;
-# this notebook does not measure it (exercise 1 does). A 2-D code is the price of a latent space
-# we can draw.
+# this notebook does not measure it (exercise 1 asks you to). A 2-D code is the price of a
+# latent space we can draw.
 #
 # The checks below guard the notebook's claims (they run in CI in the quick profile too): the
 # loss is the sum of its terms, training improved it by a wide margin, the KL is positive (a
@@ -345,7 +346,7 @@ print("saved and reloaded: identical codes")
 # - The VAE's loss is reconstruction + KL; the KL has a closed form for Gaussians, the
 #   reconstruction is estimated with one reparameterised sample in training (the held-out
 #   numbers average 10 draws per image).
-# - With two latent dimensions, the codes cluster by digit without labels, and the whole
+# - With two latent dimensions, the codes cluster by digit without labels, and almost the whole
 #   $[-3, 3]^2$ square decodes to digit-like images; but 4s, 7s and 9s share one region, and
 #   three of the ten test digits shown (the 7 and both 4s) come back as 9s.
 #
@@ -366,9 +367,9 @@ print("saved and reloaded: identical codes")
 #
 #    <details><summary>Answer</summary>
 #
-#    The reconstruction term falls and the KL rises: with more dimensions the code can carry more
-#    about each digit, which costs more KL but saves more reconstruction, so the negative ELBO
-#    falls.
+#    Expect the reconstruction term to fall and the KL to rise: with more dimensions the code can
+#    carry more about each digit, which costs more KL but saves more reconstruction, so the
+#    negative ELBO should fall.
 #    </details>
 #
 # 2. Evaluate the test loss of the trained model with `kl_weight=0`
