@@ -23,11 +23,12 @@ _KERNEL_MISTAKES = [
     Mistake("bandwidth not divided by the dimension",
             "you used exp(-mean_d (x_d - y_d)^2) (or, the same, exp(-sum_d (x_d - y_d)^2 / d)). "
             "The InfoVAE kernel divides the mean squared difference by the dimension d once "
-            "more: exp(-mean_d (x_d - y_d)^2 / d), a bandwidth that grows with d^2.",
+            "more: exp(-mean_d (x_d - y_d)^2 / d) = exp(-||x - y||^2 / d^2), a kernel whose "
+            "width grows in proportion to d.",
             lambda x, y: np.exp(-_np_sq(x, y).mean(axis=-1))),
     Mistake("sum instead of mean over dimensions",
-            "you summed the squared differences over the dimensions and divided by d only once "
-            "(or not at all); the kernel is exp(-mean_d (x_d - y_d)^2 / d).",
+            "you summed the squared differences over the dimensions and did not divide by d^2; "
+            "the kernel is exp(-mean_d (x_d - y_d)^2 / d) = exp(-||x - y||^2 / d^2).",
             lambda x, y: np.exp(-_np_sq(x, y).sum(axis=-1))),
     Mistake("flipped sign", "the exponent must be negative: k = exp(-mean_d (x_d - y_d)^2 / d), "
             "at most 1 and falling with the distance.",
