@@ -31,9 +31,10 @@ def plot_standard_normal_reference(n=5000, seed=0, limit=4.0):
     for r in (1, 2, 3):
         inside = 1 - np.exp(-(r**2) / 2)
         ax.add_patch(plt.Circle((0, 0), r, fill=False, ls="--", lw=1, color="0.3"))
-        ax.annotate(f"r={r}: {np.mean(radius <= r):.1%} ({inside:.1%})", (r * 0.71, r * 0.71),
-                    xytext=(4, 4),
-                    textcoords="offset points", fontsize=8, color="0.1",
+        # each label centred on the top of its circle, well inside the axes
+        ax.annotate(f"r={r}: {np.mean(radius <= r):.1%} ({inside:.1%})", (0, r),
+                    xytext=(0, 2), ha="center", va="bottom",
+                    textcoords="offset points", fontsize=9, color="0.1",
                     bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.85))
     ax.set(xlim=(-limit, limit), ylim=(-limit, limit), xlabel="z[0]", ylabel="z[1]",
            title=f"{n:,} samples from N(0, I) in 2-D\n"
@@ -174,9 +175,12 @@ def plot_decoder_manifold(decode, n=30, extent=3.0, spacing="linear", title="Dec
     return fig
 
 
-def _grid_of_axes(n_panels, ncols, panel_size, **subplot_kw):
+def _grid_of_axes(n_panels, ncols, panel_size, extra_width=0.0, **subplot_kw):
+    """``n_panels`` axes in rows of ``ncols``, each about ``panel_size`` inches square (plus
+    ``extra_width`` inches for a colour bar); ``subplot_kw`` go to ``plt.subplots``."""
     nrows = int(np.ceil(n_panels / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols + extra_width,
+                                                    panel_size * nrows),
                              squeeze=False, **subplot_kw)
     for ax in axes.flat[n_panels:]:
         ax.set_visible(False)
@@ -198,7 +202,8 @@ def plot_latent_scatter_grid(codes, labels, class_names, ncols=4, title_format="
     if limit is None:
         limit = max(float(np.percentile(np.abs(np.asarray(z)), 99.5)) for z in codes.values())
         limit = max(limit * 1.1, reference_radius * 1.2)
-    fig, axes = _grid_of_axes(len(codes), ncols, 3.4, sharex=True, sharey=True)
+    fig, axes = _grid_of_axes(len(codes), ncols, 3.2, extra_width=1.2, sharex=True, sharey=True,
+                              layout="constrained")
     for ax, (key, z) in zip(axes, codes.items()):
         inside = float(np.mean(np.all(np.abs(np.asarray(z)) <= limit, axis=1)))
         title = title_format.format(key) + (f" ({inside:.0%} inside)" if inside < 0.995 else "")
@@ -210,6 +215,7 @@ def plot_latent_scatter_grid(codes, labels, class_names, ncols=4, title_format="
     points = axes[0].collections[0]
     bar = fig.colorbar(points, ax=list(axes), ticks=np.arange(len(class_names)), shrink=0.8)
     bar.ax.set_yticklabels(class_names)
+    bar.solids.set(alpha=1)           # the classes' colours, not the points' transparency
     if suptitle:
         fig.suptitle(suptitle)
     return fig
@@ -233,7 +239,7 @@ def plot_decoder_manifold_grid(decoders, n=30, extent=3.0, ncols=4, title_format
         ax.set(xlabel="z[0]" if bottom_row else "", ylabel="z[1]" if i % ncols == 0 else "")
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
+    fig.tight_layout(h_pad=1.5)       # the titles clear the tick labels of the row above
     return fig
 
 
