@@ -96,6 +96,20 @@ def test_loss_curves_show_training_and_validation_per_metric():
         plot_loss_curves({"loss": [1.0]})
 
 
+def test_loss_curves_zoom_past_a_first_epoch_far_above_the_rest_and_say_so():
+    train = [300.0, 160.0, 155.0, 152.0, 151.0, 150.5]
+    history = {"loss": train, "val_loss": [v + 2.0 for v in train]}
+    fig = plot_loss_curves(history, metrics=("loss",))
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    assert 149 < low < 150.5 and 162 < high < 175          # epochs 2-6 of both curves, not 300
+    assert ax.get_xlabel() == "epoch (epoch 1, off the axes: 300, 302)"
+    whole = plot_loss_curves(history, metrics=("loss",), zoom_after_first=False).axes[0]
+    assert whole.get_ylim()[1] > 300 and whole.get_xlabel() == "epoch"
+    short = plot_loss_curves({"loss": train[:3]}, metrics=("loss",)).axes[0]
+    assert short.get_ylim()[1] > 300                          # too few epochs to zoom
+
+
 def test_image_grid_tiles_images_row_by_row():
     from vaetutor.plots import plot_image_grid
 

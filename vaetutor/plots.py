@@ -44,22 +44,39 @@ def plot_standard_normal_reference(n=5000, seed=0, limit=4.0):
     return fig
 
 
-def plot_loss_curves(history, metrics=("loss", "reconstruction_loss", "kl_loss"), title=None):
+def plot_loss_curves(history, metrics=("loss", "reconstruction_loss", "kl_loss"), title=None,
+                     zoom_after_first=True):
     """Training and validation curves, one panel per metric, from ``history.history`` or a dict
-    (e.g. a :class:`~vaetutor.training.TrainedRun`'s ``history``); ``title`` above them all."""
+    (e.g. a :class:`~vaetutor.training.TrainedRun`'s ``history``); ``title`` above them all.
+
+    The first epoch's values are often far from the rest and would squash the later curves into
+    a line; with ``zoom_after_first`` (and five epochs or more) each panel's y range covers
+    epochs 2 onwards, and the x label gives epoch 1's values when they fall outside it.
+    """
     logs = getattr(history, "history", history)
     missing = [m for m in metrics if m not in logs]
     if missing:
         raise ValueError(f"history has no {missing}; it has {sorted(logs)}")
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
-        epochs = np.arange(1, len(logs[metric]) + 1)
-        ax.plot(epochs, logs[metric], marker=".", label="training")
+        curves = {"training": np.asarray(logs[metric], dtype=float)}
         if f"val_{metric}" in logs:
-            ax.plot(epochs, logs[f"val_{metric}"], marker=".", label="validation (test set)")
+            curves["validation (test set)"] = np.asarray(logs[f"val_{metric}"], dtype=float)
+        epochs = np.arange(1, len(curves["training"]) + 1)
+        for label, values in curves.items():
+            ax.plot(epochs, values, marker=".", label=label)
         ax.set(xlabel="epoch", ylabel="nats per image", title=metric)
+        if zoom_after_first and len(epochs) >= 5:
+            later = np.concatenate([v[1:] for v in curves.values()])
+            low, high = later.min(), later.max()
+            margin = 0.08 * (high - low) or 0.5
+            ax.set_ylim(low - margin, high + margin)
+            firsts = ", ".join(f"{v[0]:.4g}" for v in curves.values())
+            outside = [v[0] for v in curves.values() if not low - margin <= v[0] <= high + margin]
+            if outside:
+                ax.set_xlabel(f"epoch (epoch 1, off the axes: {firsts})")
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(loc="center right")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
