@@ -154,3 +154,117 @@ def test_a_damaged_file_in_the_keras_cache_is_reported_as_damaged(tmp_path, monk
 def test_check_images_rejects_an_empty_batch(x, layout):
     with pytest.raises(ValueError, match="holds no images"):
         check_images(x, layout=layout)
+
+
+# --- load_image_folder: a folder of image files, as a user's own data would come -------------
+
+def _write_png(path, array):
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.asarray(array, dtype="uint8")).save(path)
+    return path
+
+
+def _digits(n, seed=0, size=(28, 28)):
+    return np.random.default_rng(seed).integers(0, 256, size=(n, *size), dtype=np.uint8)
+
+
+def test_a_folder_of_class_subfolders_reads_back_the_exact_pixels(tmp_path):
+    from vaetutor.data import load_image_folder
+
+    cats, dogs = _digits(3, seed=1), _digits(2, seed=2)
+    for i, image in enumerate(cats):
+        _write_png(tmp_path / "cat" / f"{i}.png", image)
+    for i, image in enumerate(dogs):
+        _write_png(tmp_path / "dog" / f"{i}.png", image)
+    _write_png(tmp_path / ".hidden" / "x.png", cats[0])         # hidden: skipped
+    data = load_image_folder(tmp_path)
+    assert data.class_names == ("cat", "dog") and data.notes == ()
+    assert data.files == ("cat/0.png", "cat/1.png", "cat/2.png", "dog/0.png", "dog/1.png")
+    np.testing.assert_array_equal(data.y, [0, 0, 0, 1, 1])
+    assert data.x.shape == (5, 28, 28, 1) and data.x.dtype == np.float32
+    np.testing.assert_array_equal(data.x[..., 0], np.concatenate([cats, dogs]) / np.float32(255))
+    check_images(data.x, layout="image")                        # what the models take
+    flat = load_image_folder(tmp_path, flatten=True)
+    assert flat.x.shape == (5, 784)
+
+
+def test_images_directly_in_the_folder_are_one_class(tmp_path):
+    from vaetutor.data import load_image_folder
+
+    for i, image in enumerate(_digits(4)):
+        _write_png(tmp_path / "mine" / f"img{i}.png", image)
+    data = load_image_folder(tmp_path / "mine")
+    assert data.class_names == ("mine",) and list(data.y) == [0, 0, 0, 0]
+
+
+def test_other_sizes_are_resized_and_said(tmp_path):
+    from PIL import Image
+
+    from vaetutor.data import load_image_folder
+
+    _write_png(tmp_path / "a.png", _digits(1)[0])
+    big = _digits(1, seed=3, size=(40, 32))[0]                 # 40 high, 32 wide
+    _write_png(tmp_path / "b.png", big)
+    data = load_image_folder(tmp_path)
+    assert data.x.shape == (2, 28, 28, 1)
+    expected = np.asarray(Image.fromarray(big).resize((28, 28), Image.Resampling.LANCZOS))
+    np.testing.assert_array_equal(data.x[1, ..., 0], expected / np.float32(255))
+    assert data.notes == ("resized 1 of 2 images (32x40, width x height) to 28x28",)
+    assert "note: resized 1 of 2" in repr(data)
+    small = load_image_folder(tmp_path, image_size=(16, 12))
+    assert small.x.shape == (2, 16, 12, 1) and "resized 2 of 2" in small.notes[0]
+
+
+def test_colour_images_are_made_grey_with_the_luma_weights_and_said(tmp_path):
+    from vaetutor.data import load_image_folder
+
+    rgb = np.random.default_rng(4).integers(0, 256, size=(28, 28, 3), dtype=np.uint8)
+    _write_png(tmp_path / "colour.png", rgb)
+    _write_png(tmp_path / "grey.png", _digits(1)[0])
+    data = load_image_folder(tmp_path)
+    r, g, b = (rgb[..., k].astype(float) for k in range(3))
+    luma = (299 * r + 587 * g + 114 * b) / 1000                # ITU-R 601-2, as Pillow's "L"
+    assert np.abs(data.x[0, ..., 0] * 255 - luma).max() <= 1.0
+    assert data.notes == ("1 of 2 images were in colour: made grey (Pillow's luma)",)
+
+
+@pytest.mark.parametrize("layout, message", [
+    ("missing", "no such folder of images"),
+    ("file", "is a file; expected a folder"),
+    ("empty", "holds no image files"),
+    ("empty class", "the class folder .*b holds no image files"),
+    ("not an image", "notes.txt is not an image file that Pillow can read"),
+    ("mixed", "holds both files .* and subfolders"),
+    ("nested", "is a folder inside the class folder"),
+])
+def test_bad_folders_are_refused_naming_the_file_or_folder(tmp_path, layout, message):
+    from vaetutor.data import load_image_folder
+
+    root = tmp_path / "data"
+    if layout == "file":
+        root.write_text("x")
+    elif layout != "missing":
+        root.mkdir()
+    if layout == "empty class":
+        _write_png(root / "a" / "0.png", _digits(1)[0])
+        (root / "b").mkdir()
+    if layout == "not an image":
+        _write_png(root / "0.png", _digits(1)[0])
+        (root / "notes.txt").write_text("not pixels")
+    if layout == "mixed":
+        _write_png(root / "0.png", _digits(1)[0])
+        _write_png(root / "a" / "1.png", _digits(1)[0])
+    if layout == "nested":
+        _write_png(root / "a" / "deeper" / "1.png", _digits(1)[0])
+    with pytest.raises((ValueError, OSError), match=message):
+        load_image_folder(root)
+
+
+def test_image_size_must_be_two_positive_integers(tmp_path):
+    from vaetutor.data import load_image_folder
+
+    _write_png(tmp_path / "0.png", _digits(1)[0])
+    with pytest.raises(ValueError, match=r"image_size must be \(height, width\)"):
+        load_image_folder(tmp_path, image_size=28)

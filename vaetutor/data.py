@@ -203,3 +203,108 @@ def check_images(x, *, layout: str = "any", name: str = "x") -> np.ndarray:
         hint = " - divide uint8 images by 255" if looks_like_uint8 else ""
         raise ValueError(f"{name}: pixel values must be in [0, 1]; got min {lo}, max {hi}{hint}")
     return x
+
+
+@dataclass(frozen=True)
+class ImageFolder:
+    """Images read from a folder by :func:`load_image_folder`, as float32 pixels in [0, 1].
+
+    ``x``: ``(n, height, width, 1)``, or ``(n, height * width)`` when flat; ``y``: ``(n,)``, each
+    image's class as an index into ``class_names`` (the subfolders' names, sorted; one class
+    named after the folder when the images sit in it directly); ``files``: each image's path
+    relative to ``folder``, in the order of ``x``; ``notes``: what was changed on the way in
+    (images resized, colour made grey), empty when nothing was.
+    """
+
+    folder: str
+    x: np.ndarray
+    y: np.ndarray
+    class_names: tuple
+    files: tuple
+    notes: tuple
+
+    def __repr__(self) -> str:
+        lines = [f"ImageFolder({self.folder!r}: {len(self.x):,} images {self.x.shape[1:]}, "
+                 f"{len(self.class_names)} classes {list(self.class_names)[:10]})"]
+        return "\n".join(lines + [f"  note: {note}" for note in self.notes])
+
+
+def load_image_folder(folder, *, image_size=(28, 28), flatten: bool = False) -> ImageFolder:
+    """Read every image file in ``folder`` as grey float32 pixels in [0, 1] (pixel / 255).
+
+    Either the images sit directly in ``folder`` (one class), or ``folder`` holds one subfolder
+    per class with the images inside (hidden files and folders, whose names start with ".",
+    are skipped). Each file is opened with Pillow; an image of another size is resized to
+    ``image_size`` = (height, width) (Lanczos filter) and a colour image is made grey with
+    Pillow's luma L = (299 R + 587 G + 114 B) / 1000; ``notes`` of the result say how many. A
+    file Pillow cannot read, an empty folder, or files beside class subfolders are errors that
+    name the file or folder.
+    """
+    from pathlib import Path
+
+    from PIL import Image, UnidentifiedImageError  # installed with matplotlib
+
+    root = Path(folder)
+    if not root.exists():
+        raise FileNotFoundError(f"no such folder of images: {root}")
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root} is a file; expected a folder of image files (or of "
+                                 "one subfolder of image files per class)")
+    if (not isinstance(image_size, (tuple, list)) or len(image_size) != 2
+            or not all(isinstance(v, (int, np.integer)) and v > 0 for v in image_size)):
+        raise ValueError(f"image_size must be (height, width), two positive integers; "
+                         f"got {image_size!r}")
+    height, width = (int(v) for v in image_size)
+
+    def visible(path):
+        return sorted(p for p in path.iterdir() if not p.name.startswith("."))
+
+    entries = visible(root)
+    folders = [p for p in entries if p.is_dir()]
+    files = [p for p in entries if not p.is_dir()]
+    if folders and files:
+        raise ValueError(f"{root} holds both files ({files[0].name}, ...) and subfolders "
+                         f"({folders[0].name}, ...): put the images either directly in it or "
+                         "in one subfolder per class, not both")
+    classes = [(p.name, visible(p)) for p in folders] if folders else [(root.name, files)]
+    if not any(members for _, members in classes):
+        raise ValueError(f"{root} holds no image files (expected .png, .jpg, ... files in it, "
+                         "or in one subfolder per class)")
+    pixels, labels, names, resized, coloured = [], [], [], {}, 0
+    for label, (class_name, members) in enumerate(classes):
+        if not members:
+            raise ValueError(f"the class folder {root / class_name} holds no image files")
+        for path in members:
+            if path.is_dir():
+                raise ValueError(f"{path} is a folder inside the class folder {path.parent}; "
+                                 "expected image files only (one level of class subfolders)")
+            try:
+                with Image.open(path) as image:
+                    image.load()
+                    rgb = image.convert("RGB")
+            except (UnidentifiedImageError, OSError) as err:
+                raise ValueError(f"{path} is not an image file that Pillow can read: {err}") \
+                    from None
+            channels = np.asarray(rgb)
+            if not (np.array_equal(channels[..., 0], channels[..., 1])
+                    and np.array_equal(channels[..., 1], channels[..., 2])):
+                coloured += 1
+            grey = rgb.convert("L")
+            if grey.size != (width, height):
+                resized[grey.size] = resized.get(grey.size, 0) + 1
+                grey = grey.resize((width, height), Image.Resampling.LANCZOS)
+            pixels.append(np.asarray(grey, dtype="float32") / 255.0)
+            labels.append(label)
+            names.append(path.relative_to(root).as_posix())
+    n = len(pixels)
+    notes = []
+    if resized:
+        sizes = ", ".join(f"{w}x{h}" for (w, h) in sorted(resized))
+        notes.append(f"resized {sum(resized.values()):,} of {n:,} images ({sizes}, width x "
+                     f"height) to {width}x{height}")
+    if coloured:
+        notes.append(f"{coloured:,} of {n:,} images were in colour: made grey (Pillow's luma)")
+    x = np.stack(pixels)[..., None]
+    return ImageFolder(str(root), x.reshape(n, -1) if flatten else x,
+                       np.asarray(labels, dtype="int64"), tuple(c for c, _ in classes),
+                       tuple(names), tuple(notes))
