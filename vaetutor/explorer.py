@@ -62,7 +62,8 @@ class Plane:
         return lattice(self.extent, self.grid)
 
     def cell_at(self, z) -> tuple[int, int]:
-        """(row, column) of the cell holding the code ``z`` = (z[0], z[1]) (clipped to the square)."""
+        """(row, column) of the cell holding the code ``z`` = (z[0], z[1]), clipped to the
+        square."""
         x0, y0, side = self.extent
         width = side / self.grid
         row = math.floor((y0 + side - z[1]) / width)
@@ -119,7 +120,8 @@ def decoded_tiles(model, extent, grid, grey_levels=256):
     if side * side != images.shape[1]:
         raise ValueError(f"the decoder's images have {images.shape[1]} pixels, not a square image")
     steps = np.round(np.clip(images, 0, 1) * (grey_levels - 1))
-    return np.round(steps * (255 / (grey_levels - 1))).astype("uint8").reshape(grid, grid, side, side)
+    tiles = np.round(steps * (255 / (grey_levels - 1))).astype("uint8")
+    return tiles.reshape(grid, grid, side, side)
 
 
 def scatter_png(codes, labels, class_names, extent, title, dpi=80):
@@ -192,8 +194,8 @@ def latent_explorer(models, x, labels, class_names, *, grid=48, grey_levels=32,
     Each plane scatters the codes (``model.encode``) of ``n_points`` of the images ``x``
     (``labels`` index ``class_names``), coloured by class, over the square ``extent`` = (x0, y0,
     L) or, by default, ``square_around`` those codes; the decoder is run on a ``grid x grid``
-    lattice over it, its images kept at ``grey_levels`` grey levels. ``layout``: "side by side" (one panel per model) or "slider" (one panel, a
-    slider choosing the model).
+    lattice over it, its images kept at ``grey_levels`` grey levels. ``layout``: "side by side"
+    (one panel per model) or "slider" (one panel, a slider choosing the model).
     """
     if not isinstance(models, dict) or not models:
         raise ValueError("models must be a non-empty dict: name -> trained model")

@@ -112,8 +112,9 @@ def gaussian_kernel_matrix(x, y):
     """The InfoVAE kernel k(x, y) = exp(-mean_d((x_d - y_d)^2) / d) for all pairs.
 
     ``x``: ``(n, d)``, ``y``: ``(m, d)``; returns ``(n, m)``. The mean over the ``d``
-    dimensions followed by the division by ``d`` (as in the original InfoVAE code) makes this a
-    Gaussian kernel exp(-||x - y||^2 / (2 s^2)) with bandwidth 2 s^2 = d^2.
+    dimensions followed by the division by ``d`` (as in the original InfoVAE code) makes this
+    exp(-||x - y||^2 / d^2): a Gaussian kernel exp(-||x - y||^2 / (2 s^2)) of width
+    s = d / sqrt(2), its bandwidth (the denominator) d^2.
     """
     x, y = _tensors(x, y)
     _check_codes("x", x)
