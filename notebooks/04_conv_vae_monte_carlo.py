@@ -65,8 +65,8 @@ print(describe())
 # epochs. It does not fix the batch size; we use 100 (600 steps per epoch). The binarised-MNIST
 # run uses the settings of the published reproduction we compare with: batch 32, 10 epochs.
 #
-# These three runs are defined once, in `vaetutor.runs` (notebook 05 uses them too). The
-# full profile is the slowest of the series: on a 2-core CPU the published runs took 29 min 00 s
+# These three runs are defined once, in `vaetutor.runs` (notebook 05 uses them too). They
+# are slow to train: on a 2-core CPU the published runs took 29 min 00 s
 # (Fashion-MNIST, about 35 s an epoch), 18 min 36 s (MNIST, about 22 s an epoch) and 3 min 09 s
 # (binarised MNIST, 10 epochs), 51 minutes together, as their cells below print. In the full
 # profile the published runs
@@ -127,7 +127,7 @@ for layer in vae.encoder.layers[1:] + vae.decoder.layers[1:]:
 # $\big[-\log p(x|z) + \tfrac1B(\log q(z|x) - \log p(z))\big]$ for a batch of $B$ images: the KL
 # estimate is weighted by $1/B$, which is notebook 03's KL coefficient $c = 1/B$ ($c = 0.01$ for
 # batch 100; Adam's steps hardly change when the whole loss is multiplied by $B$). In notebook
-# 03, $c = 0.02$, the sweep's value nearest to it, left the codes spread far beyond the prior
+# 03, $c = 0.02$, the sweep's nearest non-zero value, left the codes spread far beyond the prior
 # (standard deviations of 4.1 and 4.6 on the two axes, against the prior's 1). We use the per-image ELBO,
 # $c = 1$, so that the loss is the bound it is named after and the numbers below are
 # comparable with notebook 02's and with published ELBOs.
@@ -399,7 +399,7 @@ print(f"binarised MNIST test ELBO: {-binary_test['negative_elbo']:.2f} nats "
 # Our binarised-MNIST test ELBO, −157.55 nats, is within two nats of the tutorial's. The two
 # numbers are not computed in quite the same way — the tutorial uses one draw of $z$ per test
 # image and the Monte-Carlo KL, we use ten draws and the analytic KL — but both are unbiased
-# estimates of the same quantity, so the gap is a difference between training runs (initial
+# estimates of the same quantity, so the gap most likely comes from the training runs (initial
 # weights, order of batches). A single 10-epoch run does not pin the number down more finely
 # than that: over the last five epochs the test loss (the `val_loss` column above) still moved
 # by 0.6 to 1.3 nats from one epoch to the next, and in the last epoch it went *up* by 0.6.
@@ -446,7 +446,7 @@ if current_profile() == "full":
 # %% [markdown]
 # ## Exercises
 #
-# Graded exercises on the diagonal Gaussian log-density and the single-sample Monte-Carlo ELBO, with checks that name the mistake they see, are in the
+# Graded exercises on the diagonal Gaussian log-density and the single-sample Monte-Carlo ELBO, with checks that name a mistake they recognise or show where your numbers differ, are in the
 # companion notebook [`exercises/04_monte_carlo_elbo_exercises.ipynb`](exercises/04_monte_carlo_elbo_exercises.ipynb).
 #
 # 1. Train with the analytic KL (`vaetutor.vae.VAE` with the conv encoder and decoder) and
@@ -462,8 +462,9 @@ if current_profile() == "full":
 #    <details><summary>Answer</summary>
 #
 #    Both minimise the same expected loss, so the curves should end close together. The
-#    Monte-Carlo KL adds noise to every gradient (compare the spreads of the two estimators in
-#    the histograms above), which can make its curve a little noisier; with a 2-D code the KL is
+#    Monte-Carlo KL can add noise to the gradients (in the histograms above it widens the spread
+#    of the loss for the untrained model; for the trained one the two spreads are about equal),
+#    which can make its curve a little noisier; with a 2-D code the KL is
 #    a small part of the loss, so expect the difference to be small.
 #    </details>
 #

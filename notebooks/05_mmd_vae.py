@@ -81,8 +81,9 @@ for (data_name, model_name), run in runs.items():
 #
 # $$\mathrm{MMD}^2 = \overline{k(x, x')} + \overline{k(y, y')} - 2\,\overline{k(x, y)},$$
 #
-# each bar a mean over all pairs. With a characteristic kernel such as the Gaussian, it is zero
-# exactly when the two distributions are equal. The InfoVAE code uses
+# each bar a mean over all pairs. With a characteristic kernel such as the Gaussian, its
+# population value (each mean taken over the whole distributions) is zero exactly when the two
+# distributions are equal; two finite samples of one distribution give a small positive value. The InfoVAE code uses
 #
 # $$k(x, y) = \exp\!\Big(-\frac{\operatorname{mean}_d (x_d - y_d)^2}{d}\Big)
 #           = \exp\!\Big(-\frac{\lVert x - y\rVert^2}{d^2}\Big),$$
@@ -108,8 +109,8 @@ for shift in (0.0, 0.5, 1.0, 2.0, 4.0):
 #
 # The architecture of notebook 04, with two changes: the encoder's last Dense layer outputs the
 # code $z$ itself (no variance, no sampling), and the decoder ends in a sigmoid, giving pixel
-# intensities. The loss per batch is the mean squared reconstruction error plus the MMD between
-# the batch of codes and an equally large batch of samples from N(0, I):
+# intensities. The loss per batch is the mean squared reconstruction error plus the MMD² (the
+# article calls it the MMD) between the batch of codes and an equally large batch of samples from N(0, I):
 
 # %%
 show_source(MMDVAE.loss_terms)
@@ -155,8 +156,8 @@ for name, data in datasets.items():
     show_as_jpeg(fig)
 
 # %% [markdown]
-# What the cost function changed, in these runs (the held-out table below measures the first two
-# points):
+# What the cost function changed, in these runs (the held-out table below measures the first
+# point):
 #
 # - **Where the codes sit.** The MMD-VAE's test codes fill a cloud centred on the origin, about
 #   the size of the prior, which is what its loss asks for: roughly round on MNIST, made of class
@@ -168,8 +169,9 @@ for name, data in datasets.items():
 #   decoder to work; the MMD-VAE's loss measures the spread alone.
 # - **The grid.** Both grids cover $[-3, 3]^2$, whose corners lie at radius up to 4.2, where
 #   the prior puts almost nothing (1.1 % of N(0, I) lies beyond radius 3). There both models
-#   decode codes they never saw in training and repeat one saturated item over large areas: the
-#   MMD-VAE sneakers over the upper left and trousers down the right side on Fashion-MNIST, 1s,
+#   decode codes that few or no training images map to and repeat one saturated item over large areas: the
+#   MMD-VAE sneakers over the upper left, trousers down the upper right and T-shirts in the
+#   lower right on Fashion-MNIST, 1s,
 #   3s, 7s and 0s in its four MNIST corners; the VAE trousers down the left side and sandals
 #   over the lower right on Fashion-MNIST, 1s, 7s and 0s on MNIST.
 # - **The samples.** Both sets of samples from N(0, I) are blurry. On Fashion-MNIST the VAE
@@ -305,8 +307,8 @@ print(f"prior N(0, I): {standard_normal_fraction_beyond(2.0, 2):.1%} beyond radi
 #   (14.2 %) and are more concentrated on Fashion-MNIST (9.1 %); the VAE's reach further on both
 #   (15.5 % and 16.4 %), its long arms in the scatter plots.
 # - **Reconstruction**: the VAE's errors are a little lower (0.0303 against 0.0312, 0.0434
-#   against 0.0471), although only the MMD-VAE is trained on the squared error: matching the
-#   prior as a whole costs the MMD-VAE some reconstruction, not much.
+#   against 0.0471), although only the MMD-VAE is trained on the squared error, which suggests
+#   that matching the prior as a whole costs the MMD-VAE some reconstruction, not much.
 #
 # Notebook 06 measures more of this (how well the codes separate the classes, how good the
 # samples are, and what changes with 16 latent dimensions).
@@ -394,7 +396,7 @@ if current_profile() == "full":
 # %% [markdown]
 # ## Exercises
 #
-# Graded exercises on the InfoVAE kernel and the MMD, with checks that name the mistake they see, are in the
+# Graded exercises on the InfoVAE kernel and the MMD, with checks that name a mistake they recognise or show where your numbers differ, are in the
 # companion notebook [`exercises/05_mmd_exercises.ipynb`](exercises/05_mmd_exercises.ipynb).
 #
 # 1. Multiply the MMD term by 10 and by 0.1 (`MMDVAE(..., mmd_weight=10.0)`). What happens to the

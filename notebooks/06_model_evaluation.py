@@ -37,8 +37,8 @@
 #
 # The models are the published runs of notebooks 02–05 (the MLP VAE, the eight KL coefficients
 # of the sweep, the conv VAE on three datasets, the MMD-VAE on two), and two more: the conv VAE
-# and the MMD-VAE with 16 latent dimensions on Fashion-MNIST, where the two objectives differ
-# most.
+# and the MMD-VAE with 16 latent dimensions on Fashion-MNIST, where the two objectives might
+# differ most.
 #
 # **You will learn**
 # - what the importance-weighted bound is, why it is tighter than the ELBO, and when it is a
@@ -78,8 +78,9 @@ print(describe())
 # The importance-weighted bound costs K decoder passes per image, so it is computed on a random
 # subset of the test images (the same subset for every model of a dataset), with K up to 100
 # for the table and up to 5,000 on fewer images for the curve of the bound against K. Every
-# other figure uses all 10,000 test images (and the 60,000 training images for fitting the
-# kNN classifier and the probe).
+# other figure draws on all 10,000 test images (the MMD² on five random subsets of 2,000 of
+# their codes, the morphs on 500 random pairs of them), and on the 60,000 training images for
+# fitting the kNN classifier and the probe.
 
 # %% tags=["checked-in-full-profile"]
 settings = choose_settings(
@@ -211,7 +212,7 @@ print(f"prior share beyond radius 2: {standard_normal_fraction_beyond(2.0, 2):.1
 #
 # - **The classifiers are good judges.** Test accuracy 0.991 on MNIST and 0.900 on
 #   Fashion-MNIST; on the real test images their mean confidence is 0.991 and 0.913 and the
-#   class entropy 2.30 nats, all ten classes equally often.
+#   class entropy 2.30 nats, all ten classes about equally often.
 # - **No model's samples come close to real images.** Their mean confidence is 0.45–0.85
 #   (MNIST) and 0.67–0.75 (Fashion-MNIST), and their Fréchet distances are 132–290 (MNIST)
 #   and 38–67 (Fashion-MNIST) against 1.1 and 0.1 between real training and test images. The
@@ -250,11 +251,11 @@ print(format_codes(scores))
 #   percentage point) for every 2-D model up to c = 2, and their kNN accuracies differ by less
 #   than 0.02: each q(z|x) is narrow next to the spread of all codes. They part at c = 10 and 20: at c = 20 the
 #   mean codes are packed near the origin (3.3 % beyond radius 2) while the sampled codes match
-#   the prior's shares almost exactly (13.9 % against 13.5 %, moment KL 0.003), because q(z|x)
+#   the prior's shares closely (13.9 % against 13.5 % beyond radius 2, moment KL 0.003), because q(z|x)
 #   has become nearly the prior itself. Such codes say little about the image: the kNN accuracy
 #   of the sampled codes is 0.224.
-# - **Centred at the origin.** In 2-D the MMD-VAE's codes are the best centred of the series
-#   (|mean| 0.06 on Fashion-MNIST and 0.03 on MNIST, against 0.50 and 0.21 for the conv VAE).
+# - **Centred at the origin.** In 2-D the MMD-VAE's codes are among the best centred of the series
+#   (|mean| 0.06 on Fashion-MNIST, as for c = 20, and 0.03 on MNIST, the lowest, against 0.50 and 0.21 for the conv VAE).
 #   In 16-D the two are alike (0.17 and 0.20).
 # - **In 16-D the MMD misses what the moments see.** Both 16-D models have MMD² 0.0007 in
 #   the table, but the MMD-VAE's codes have a covariance far from the identity (‖cov − I‖
@@ -281,7 +282,8 @@ print(format_codes(scores))
 # less the more weights it averages. The gap that closes is the ELBO's
 # $\mathrm{KL}(q(z|x)\,\|\,p(z|x))$: how far the encoder's Gaussian is from the true posterior.
 # Below, the gain $L_K - L_1$ on the curve's test images (the same draws for every K, so the
-# differences are paired), for the VAEs of each kind:
+# differences are paired; the bands are ± one standard error of the mean over images), for the
+# VAEs of each kind:
 
 # %% tags=["checked-in-full-profile"]
 curve_models = ["MLP VAE, MNIST", "conv VAE, binarised MNIST",
@@ -393,18 +395,19 @@ show_as_jpeg(fig)
 #
 # | claim | holds? | evidence |
 # |---|---|---|
-# | the MMD-VAE's codes match the prior, centred at the origin | in 2-D, yes; in 16-D, no | MMD² 0.0009 against 0.0437 (Fashion-MNIST) and 0.0006 against 0.0080 (MNIST), \|mean\| 0.06 against 0.50; in 16-D the VAE's sampled codes match N(0, I) better (moment KL 0.171 against 4.562) |
+# | the MMD-VAE's codes match the prior, centred at the origin | in 2-D, yes; in 16-D, no | MMD² 0.0009 against 0.0437 (Fashion-MNIST) and 0.0006 against 0.0080 (MNIST), \|mean\| 0.06 against 0.50 and 0.03 against 0.21; in 16-D the VAE's sampled codes match N(0, I) better (moment KL 0.171 against 4.562) |
 # | the MMD-VAE's clusters are more spread out | not shown: mixed | its 2-D codes lie beyond radius 1 more often than the VAE's (67.4 % against 58.6 % on Fashion-MNIST, 59.3 % against 53.5 % on MNIST) but beyond radius 2 less often (9.1 % against 15.5 %, 14.2 % against 16.4 %): more of them lie between radius 1 and 2, fewer near the origin and fewer far out; and its classes are no easier to tell apart: kNN accuracy of the VAE's codes is as high or higher everywhere, 0.635 against 0.616, 0.858 against 0.853 (16-D), 0.614 against 0.497 (MNIST) |
 # | the MMD-VAE's samples are sharper | not by these scores in 2-D; partly in 16-D | 2-D: lower confidence (0.725 against 0.751; 0.752 against 0.798) and larger Fréchet distance (66.9 against 63.3; 169.9 against 156.8). 16-D: Fréchet distance 38.1 against 44.1, confidence about equal (0.678 against 0.671); its samples have crisper edges, and many are chimeras of two items |
-# | the MMD-VAE's morphs are smoother | not shown: a lower path ratio in 2-D, which also rewards morphs that hardly move (first caution below); equal in 16-D | path ratio 1.64 against 1.99 (Fashion-MNIST) and 1.64 against 2.02 (MNIST); 1.34 against 1.32 in 16-D |
+# | the MMD-VAE's morphs are smoother | not shown: a lower path ratio in 2-D, which also rewards morphs that only fade between blurred shapes (first caution below); equal in 16-D | path ratio 1.64 against 1.99 (Fashion-MNIST) and 1.64 against 2.02 (MNIST); 1.34 against 1.32 in 16-D |
 #
-# Two cautions. The path ratio also falls when the decoded images change little along the way:
+# Two cautions. The path ratio is also low when the decoded images only fade from one blurred
+# shape into another, without passing other items:
 # c = 20, whose samples are blurred averages, has the lowest of all (1.04), so a lower ratio
 # alone does not show a smoother morph. And the 16-D runs
 # reuse the 2-D runs' settings (the articles train 2-D codes only); we did not tune them.
 #
 # What 16 latent dimensions change is larger than any difference between the two objectives:
-# kNN accuracy 0.86 against 0.62–0.64, Fréchet distances 38–44 against 63–67, a bound 24 nats
+# kNN accuracy 0.85–0.86 against 0.62–0.64, Fréchet distances 38–44 against 63–67, a bound 24 nats
 # higher.
 
 # %% [markdown]
@@ -415,11 +418,12 @@ show_as_jpeg(fig)
 # Salakhutdinov (2015, Table 1) report −86.76 for a VAE with one stochastic layer of 50 latent
 # units at K = 5,000. Our conv VAE with 2 latent units: L_100 = −156.10 ± 2.31 on the 500
 # test images; on the curve's 40 of them L_5000 is 1.17 nats above L_100 and 0.21 above
-# L_500, so its log-likelihood on the 500 images is about −154.9 nats: some 68 nats below the
-# 50-D VAE. Two latent dimensions cannot carry what 50 can
+# L_500, so its L_5000 on the 500 images is about −154.9 nats (like the paper's number, a lower
+# bound that log p(x) may exceed a little): some 68 nats below the 50-D VAE. Two latent dimensions cannot carry what 50 can
 # (notebook 04 compared this model's ELBO with a 2-D reference instead). The two numbers also
 # differ in architecture, training and binarisation (ours: a fixed threshold at 0.5), so only
-# the size of the gap is meaningful. On grey-level images (every other row) the same formula
+# the rough size of the gap is meaningful, not its decimals. On grey-level images (all the
+# other rows of the table) the same formula
 # bounds the Bernoulli "likelihood" of intensities between 0 and 1, which is not a probability
 # of anything; those rows compare models on the same data, not with papers.
 
