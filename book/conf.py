@@ -23,6 +23,7 @@ myst_update_mathjax = False
 # MathJax 2, copied by build_book.py from the jupyter-server-mathjax package into _static/mathjax
 # (12 MB) with its STIX-Web fonts: the equations typeset offline, from a page opened as a file.
 html_static_path = ["_static"]
+html_css_files = ["vaetutor.css"]    # book/vaetutor.css: larger thumbnails on the landing page
 mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 mathjax2_config = {"HTML-CSS": {"availableFonts": [], "preferredFont": None,
                                 "webFont": "STIX-Web", "imageFont": None}}

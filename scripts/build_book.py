@@ -102,6 +102,7 @@ def assemble(source: Path, notebooks: Path) -> None:
     (source / "notebooks" / "exercises").mkdir(parents=True)
     shutil.copy(ROOT / "book" / "conf.py", source / "conf.py")
     shutil.copytree(mathjax_files(), source / "_static" / "mathjax")
+    shutil.copy(ROOT / "book" / "vaetutor.css", source / "_static" / "vaetutor.css")
     chapters = [shutil.copy(nb, source / "notebooks" / nb.name) for nb in chapter_notebooks(notebooks)]
     exercises = [shutil.copy(nb, source / "notebooks" / "exercises" / nb.name)
                  for nb in sorted((ROOT / "notebooks" / "exercises").glob("[0-9][0-9]_*.ipynb"))]
