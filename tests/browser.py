@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Chromium, or Google Chrome (what GitHub's Ubuntu runners carry): the same headless browser
+CHROMIUM = next(filter(None, map(shutil.which, ["chromium", "chromium-browser", "google-chrome"])),
+                None)
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None,
     reason="no chromium binary on PATH: install it to check the pages in a browser "

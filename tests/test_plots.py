@@ -221,6 +221,10 @@ def test_side_by_side_bars_have_one_bar_per_group_and_model():
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["2-D", "16-D"]
     with pytest.raises(ValueError, match="models"):
         plot_side_by_side({"a": {"VAE": {"m": 1}}, "b": {"MMD": {"m": 1}}}, {"m": "m"})
+    small = {"2-D": {"VAE": {"m": 0.04, "k": 1.0}, "MMD": {"m": 0.0009, "k": 2.0}}}
+    logged = plot_side_by_side(small, {"m": "MMD²", "k": "kNN"}, log_y=("m",))
+    assert [ax.get_yscale() for ax in logged.axes[:2]] == ["log", "linear"]
+    assert logged.axes[0].get_ylim()[0] < 0.0009           # the small bar is not at the floor
 
 
 C = [0.0, 0.02, 0.1, 0.5, 1.0, 2.0, 10.0, 20.0]

@@ -434,9 +434,10 @@ def plot_bound_against_k(bounds, title=None):
     return fig
 
 
-def plot_side_by_side(values, metrics, title=None, ncols=3):
+def plot_side_by_side(values, metrics, title=None, ncols=3, log_y=()):
     """Grouped bars: for each metric one axis, for each group (e.g. a dataset and latent size)
-    one bar per model; ``ncols`` axes per row.
+    one bar per model; ``ncols`` axes per row; the metrics in ``log_y`` on a log axis (values
+    that span orders of magnitude, which a linear axis would show as 0).
 
     ``values``: ``{group: {model: {metric: value}}}``; ``metrics``: ``{metric: axis title}``.
     Every group must have the same models, each with every metric.
@@ -456,6 +457,8 @@ def plot_side_by_side(values, metrics, title=None, ncols=3):
             ax.bar(x + (i - (len(models) - 1) / 2) * width, heights, width, label=model)
         ax.set_xticks(x, groups, fontsize=8)
         ax.set_title(label, fontsize=10)
+        if metric in log_y:
+            ax.set_yscale("log")
         ax.grid(alpha=0.3, axis="y")
     axes[0].legend(fontsize=8)
     if title:
