@@ -370,10 +370,10 @@ side_by_side = {
     for group, names in pairs.items()}
 fig = plot_side_by_side(side_by_side, {
     "kNN": "kNN accuracy (higher: better)", "probe": "linear probe (higher: better)",
-    "MMD²": "MMD² of the codes to N(0, I)\n(lower: closer)",
-    "confidence": "samples: mean confidence\n(higher: sharper)",
-    "FD": "samples: Fréchet distance\n(lower: better)",
-    "morph": "morph path ratio\n(1 = straight)"})
+    "MMD²": "MMD² of the codes to N(0, I)\n(lower: closer; log axis)",
+    "confidence": "samples: classifier's mean confidence\n(higher: more recognisable)",
+    "FD": "samples: Fréchet distance (lower: closer\nto the test set; compare within a dataset)",
+    "morph": "morph path ratio\n(1 = straight)"}, log_y=("MMD²",))
 show_as_jpeg(fig)
 
 # %% [markdown]
