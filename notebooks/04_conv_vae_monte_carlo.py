@@ -251,8 +251,9 @@ for epoch, model in snapshot_models(fashion_trained).items():
                                         fashion.class_names, epoch))
 
 # %% [markdown]
-# The same frames as an animation, written next to this notebook (larger text; the GIF's
-# palette keeps the ten class colours apart):
+# The same snapshots as an animation, one frame each, written next to this notebook. The frames
+# are smaller than the figures above, with the text set larger so that it stays readable, and
+# a fixed GIF palette keeps the ten class colours apart:
 
 # %% tags=["nbval-ignore-output"]
 gif_path = save_gif(list(snapshot_frames(fashion_trained, fashion).values()),

@@ -235,7 +235,8 @@ for name, data in datasets.items():
 # %% [markdown]
 # The same morphs as an animation (Fashion-MNIST, the second pair, sneaker to T-shirt/top,
 # where the two rows above differ; left the VAE, right the MMD-VAE), written next to this
-# notebook:
+# notebook. Both start on a sneaker; the MMD-VAE ends on a T-shirt, the VAE on a plain,
+# blurred top without the T-shirt's short sleeves:
 
 # %% tags=["nbval-ignore-output"]
 a, b = pairs["Fashion-MNIST"][1]
