@@ -103,7 +103,10 @@ def test_loss_curves_zoom_past_a_first_epoch_far_above_the_rest_and_say_so():
     ax = fig.axes[0]
     low, high = ax.get_ylim()
     assert 149 < low < 150.5 and 162 < high < 175          # epochs 2-6 of both curves, not 300
-    assert ax.get_xlabel() == "epoch (epoch 1, off the axes: 300, 302)"
+    assert ax.get_xlabel() == "epoch\n(epoch 1 off the axes: training 300, validation 302)"
+    inside = plot_loss_curves({"kl": [6.1, 5.0, 5.5, 5.8, 6.1], "val_kl": [4.0, 5.0, 5.5, 5.9, 6.0]},
+                              metrics=("kl",)).axes[0]
+    assert inside.get_xlabel() == "epoch\n(epoch 1 off the axes: validation 4)"   # 6.1 is drawn
     whole = plot_loss_curves(history, metrics=("loss",), zoom_after_first=False).axes[0]
     assert whole.get_ylim()[1] > 300 and whole.get_xlabel() == "epoch"
     short = plot_loss_curves({"loss": train[:3]}, metrics=("loss",)).axes[0]
@@ -224,7 +227,7 @@ def test_side_by_side_bars_have_one_bar_per_group_and_model():
     small = {"2-D": {"VAE": {"m": 0.04, "k": 1.0}, "MMD": {"m": 0.0009, "k": 2.0}}}
     logged = plot_side_by_side(small, {"m": "MMD²", "k": "kNN"}, log_y=("m",))
     assert [ax.get_yscale() for ax in logged.axes[:2]] == ["log", "linear"]
-    assert logged.axes[0].get_ylim()[0] < 0.0009           # the small bar is not at the floor
+    assert logged.axes[0].get_ylim()[0] == pytest.approx(0.0003)   # a third of the smallest bar
 
 
 C = [0.0, 0.02, 0.1, 0.5, 1.0, 2.0, 10.0, 20.0]

@@ -51,7 +51,7 @@ def plot_loss_curves(history, metrics=("loss", "reconstruction_loss", "kl_loss")
 
     The first epoch's values are often far from the rest and would squash the later curves into
     a line; with ``zoom_after_first`` (and five epochs or more) each panel's y range covers
-    epochs 2 onwards, and the x label gives epoch 1's values when they fall outside it.
+    epochs 2 onwards, and the x label gives the epoch-1 values that fall outside it.
     """
     logs = getattr(history, "history", history)
     missing = [m for m in metrics if m not in logs]
@@ -71,10 +71,11 @@ def plot_loss_curves(history, metrics=("loss", "reconstruction_loss", "kl_loss")
             low, high = later.min(), later.max()
             margin = 0.08 * (high - low) or 0.5
             ax.set_ylim(low - margin, high + margin)
-            firsts = ", ".join(f"{v[0]:.4g}" for v in curves.values())
-            outside = [v[0] for v in curves.values() if not low - margin <= v[0] <= high + margin]
+            outside = [f"{name.split(' ')[0]} {v[0]:.4g}" for name, v in curves.items()
+                       if not low - margin <= v[0] <= high + margin]
             if outside:
-                ax.set_xlabel(f"epoch (epoch 1, off the axes: {firsts})")
+                ax.set_xlabel(f"epoch\n(epoch 1 off the axes: {', '.join(outside)})",
+                              fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(loc="center right")
     if title:
@@ -459,6 +460,8 @@ def plot_side_by_side(values, metrics, title=None, ncols=3, log_y=()):
         ax.set_title(label, fontsize=10)
         if metric in log_y:
             ax.set_yscale("log")
+            smallest = min(values[group][model][metric] for group in groups for model in models)
+            ax.set_ylim(bottom=smallest / 3)       # the smallest bar still stands out
         ax.grid(alpha=0.3, axis="y")
     axes[0].legend(fontsize=8)
     if title:
