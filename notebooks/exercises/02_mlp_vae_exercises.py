@@ -21,10 +21,11 @@
 # train notebook 02's MLP VAE with *your* two functions in place of the package's.
 #
 # Exercises 1 and 2 each give a function to complete and a cell that checks it; exercise 3 has
-# nothing to write and trains a VAE with the two. Each check runs your function on random inputs
-# (as NumPy arrays and as Keras tensors) and on edge cases; when something is off, it names the
-# typical mistake it recognises or, if none fits, shows where your numbers differ from the right
-# ones.
+# nothing to write and trains a VAE with the two. The checks of exercises 1 and 2 run your function
+# on random inputs (as NumPy arrays and as Keras tensors) and on edge cases; when something is off,
+# they name the typical mistake they recognise or, if none fits, show where your numbers differ from
+# the right ones. Exercise 3's check reads the training loss, and the held-out KL and negative ELBO
+# of the trained VAE.
 
 # %%
 import os

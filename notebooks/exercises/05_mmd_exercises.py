@@ -65,8 +65,8 @@ check_kernel(gaussian_kernel_matrix, seed=2024)
 #
 # each bar a mean over **all** pairs, a point with itself included (the biased estimate of the
 # InfoVAE code). It is one number for the two samples, exactly 0 when the two samples are
-# identical (two different samples of one distribution give a positive value that shrinks as the
-# samples grow). Use the
+# identical (two different samples of one distribution give a positive value, which on average
+# shrinks as the samples grow). Use the
 # `kernel` argument: it is your function above, and the check passes the package's, so that a
 # mistake there is not counted twice.
 
