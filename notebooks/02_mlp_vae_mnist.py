@@ -72,7 +72,7 @@ print(run.describe())
 #
 # MNIST through `keras.datasets`, pixels scaled to [0, 1] and flattened into 784-vectors. The
 # 10,000 test images are never trained on; they serve as validation data during training and
-# for every figure and number below.
+# give every reconstruction, code and held-out number below.
 
 # %%
 mnist = load_data(run)
@@ -166,9 +166,9 @@ assert gap < 1e-2
 # %% [markdown]
 # The model's `compile` and `fit` are Keras' own (`fit` first checks the images: shape, NaN,
 # range [0, 1]). The training engine below compiles it with Adam and adds two speed-ups that
-# change how fast training runs, not what it computes (several batches per call into the
-# compiled step, and TensorFlow's one-pass Adam kernel); [the performance page](../docs/performance.md)
-# explains and measures them.
+# change how fast training runs, not what it computes beyond float rounding in Adam's update
+# (several batches per call into the compiled step, and TensorFlow's one-pass Adam kernel);
+# [the performance page](../docs/performance.md) explains and measures them.
 #
 # Before training, the held-out negative ELBO (`vaetutor.evaluation.negative_elbo`: the
 # reconstruction term averaged over 10 draws of $z$ per test image, plus the KL in closed form):
@@ -386,8 +386,8 @@ print("saved and reloaded: identical codes")
 #    The reported `loss` becomes the reconstruction term alone (about 144.5 nats here), while
 #    `reconstruction_loss` and `kl_loss` do not change: the weights are the same. The KL of about
 #    6 nats is the price the model paid, during training, to keep its codes near the prior — the
-#    model trained with `kl_weight=0` in notebook 03 reconstructs better but has codes that the
-#    prior cannot reach.
+#    model trained with `kl_weight=0` in notebook 03 reconstructs better but spreads its codes
+#    far beyond where the prior puts its mass (its 1s out to z[0] ≈ −200).
 #    </details>
 #
 # 3. Replace the linear grid by codes sampled from N(0, I) (`vae.decode(np.random.default_rng(0)

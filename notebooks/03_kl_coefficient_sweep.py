@@ -269,11 +269,11 @@ for c, row in zip(c_values, rows):
 # pixels (the article's `784 * binary_crossentropy`), 140 to 190 nats in the table, against a KL
 # of a few nats from c = 0.5 on. Had we used the *mean* binary cross-entropy over pixels, the
 # reconstruction term would be 784 times smaller, and c = 1 would act like c = 784 here: far
-# past the collapse at c = 20. A coefficient is only meaningful together with the units of the
-# two terms; with the sum over pixels and the KL in nats, c = 1 is the ELBO of the Bernoulli
-# model of notebook 02. (MNIST's pixels here are grey levels in [0, 1], not 0 or 1, so strictly
-# it is the ELBO of a Bernoulli *pseudo*-likelihood, not a bound on a proper log-likelihood;
-# notebook 04 says more.)
+# past c = 20, whose codes already carry only 0.65 nats. A coefficient is only meaningful
+# together with the units of the two terms; with the sum over pixels and the KL in nats, c = 1
+# is the ELBO of the Bernoulli model of notebook 02. (MNIST's pixels here are grey levels in
+# [0, 1], not 0 or 1, so strictly it is the ELBO of a Bernoulli *pseudo*-likelihood, not a bound
+# on a proper log-likelihood; notebook 04 says more.)
 
 # %% [markdown]
 # ## Checks
@@ -335,9 +335,10 @@ if current_profile() == "full":
 # %% [markdown]
 # ## Takeaways
 # - The KL coefficient trades reconstruction for a well-behaved latent space: c = 0 gives the
-#   lowest reconstruction loss (140.3 nats) and a code space that decoding from the prior cannot
-#   use; large c gives codes close to the prior that carry little information (a KL of 0.65
-#   nats at c = 20) and a reconstruction loss of 190 nats.
+#   lowest reconstruction loss (140.3 nats) and a code space of which decoding from the prior
+#   reaches only a small patch (no 1s, 4s, 7s or 9s); large c gives codes close to the prior
+#   that carry little information (a KL of 0.65 nats at c = 20) and a reconstruction loss of
+#   190 nats.
 # - For a 2-D MNIST VAE with the summed reconstruction loss, c = 1 and 2 give codes somewhat
 #   wider than the prior (rms 1.85 and 1.52 against 1.41) whose square decodes to digits (all
 #   ten at c = 1), and the best test negative ELBO of this sweep (one seed per c); c = 0.5 is
@@ -363,7 +364,7 @@ if current_profile() == "full":
 #    With the mean BCE, loss = recon/784 + c · KL = (recon + 784 c · KL)/784, so c = 1/784 ≈
 #    0.0013 behaves like c = 1 here (up to Adam's step sizes, which are nearly invariant to a
 #    constant factor on the loss). The default c = 1 with the mean BCE behaves like c = 784 here:
-#    the collapse seen at c = 20, only stronger.
+#    past c = 20 (a KL of 0.65 nats, a few blurred prototypes), so expect a KL nearer still to 0.
 #    </details>
 #
 # 2. The test set's negative ELBO is lowest at c = 2, the training set's at c = 0.5. Which other
