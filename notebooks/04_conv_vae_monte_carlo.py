@@ -63,7 +63,8 @@ print(describe())
 #
 # The article: Adam with learning rate 1e-4, 50 epochs, latent dimension 2, snapshots every 10
 # epochs. It does not fix the batch size; we use 100 (600 steps per epoch). The binarised-MNIST
-# run uses the settings of the published reproduction we compare with: batch 32, 10 epochs.
+# run uses the settings of TensorFlow's convolutional VAE tutorial, whose published test ELBO
+# we compare with below: batch 32, 10 epochs.
 #
 # These three runs are defined once, in `vaetutor.runs` (notebook 05 uses them too). They
 # are slow to train: on a 2-core CPU the published runs took 29 min 00 s
@@ -93,10 +94,11 @@ print("classes:", ", ".join(fashion.class_names))
 #
 # **Encoder**: Conv2D(32, 3×3, stride 2, relu) → Conv2D(64, 3×3, stride 2, relu) → Flatten →
 # Dense(2 · latent), split into `z_mean` and `z_log_var`. **Decoder**: Dense(7·7·32, relu) →
-# Reshape(7, 7, 32) → Conv2DTranspose(64, 3, stride 2) → Conv2DTranspose(32, 3, stride 2) →
-# Conv2DTranspose(1, 3, stride 1): one logit per pixel, 28×28×1. Sampling is the same
-# reparameterisation as in notebook 02. The package's builders (`gaussian=True` for the VAE; the
-# MMD-VAE of notebook 05 uses `gaussian=False` and a sigmoid output):
+# Reshape(7, 7, 32) → Conv2DTranspose(64, 3, stride 2, relu) → Conv2DTranspose(32, 3, stride 2,
+# relu) → Conv2DTranspose(1, 3, stride 1), no activation: one logit per pixel, 28×28×1.
+# Sampling is the same reparameterisation as in notebook 02. The package's builders
+# (`gaussian=True` for the VAE; the MMD-VAE of notebook 05 uses `gaussian=False` and a sigmoid
+# output):
 
 # %%
 show_source(build_conv_encoder, build_conv_decoder)
@@ -222,9 +224,9 @@ plt.show()
 # %% [markdown]
 # ## What training does to the latent space
 #
-# Snapshots over training, one figure per snapshot: before training (epoch 0), every 10 epochs,
-# and after the last. The same 64 codes from the prior are decoded in every figure, so each
-# position in the left panel follows one code through training.
+# Snapshots over training, one figure per snapshot: before training (epoch 0) and every 10
+# epochs up to the last, epoch 50 (six figures). The same 64 codes from the prior are decoded
+# in every figure, so each position in the left panel follows one code through training.
 #
 # - Before training (the first figure) every picture is uniform grey: the untrained decoder gives
 #   each pixel a logit near 0, a probability near ½, whatever the code, and the encoder maps
@@ -293,7 +295,7 @@ print(f"log q(z|x) - log p(z) = {fashion_terms['log_qz_x'] - fashion_terms['log_
 # average): a log-density, unlike the log of a probability, can be above 0, because a density
 # can exceed 1 where the distribution is narrow. The encoder's $q(z|x)$ is narrow: in 2-D, at a
 # typical draw, $\log q(z|x) = -\log 2\pi - \sum_j \log\sigma_j - 1$ on average, which is positive
-# as soon as $\sigma_1\sigma_2 < e^{-1}/2\pi \approx 0.059$. Second, the table is tied to the KL:
+# as soon as $\sigma_1\sigma_2 < e^{-1}/(2\pi) \approx 0.059$. Second, the table is tied to the KL:
 # $\log q(z|x) - \log p(z)$, averaged over images, is a one-draw estimate of
 # $\mathrm{KL}(q(z|x)\,\|\,p(z))$, and the two printed values (6.33 nats from the Monte-Carlo
 # terms, 6.32 from the closed form) agree.
@@ -367,14 +369,15 @@ for name, data, result in (("Fashion-MNIST", fashion, fashion_test), ("MNIST", m
 # %% [markdown]
 # Most of Fashion-MNIST's reconstruction loss (about 190 of 261 nats) is the floor, against
 # about 46 of 150 on MNIST. Above the floor the order reverses: the model leaves about 71 nats
-# per garment unexplained and about 104 per digit. A two-dimensional code captures the coarse
-# silhouette that most of a garment's pixels follow, while a digit's identity and the exact
-# path of its stroke — thin lines, where a small shift costs many confidently wrong pixels —
-# do not fit in two numbers as well. The KL terms are similar (6.3 and 5.6 nats); averaged
-# over images the KL is an upper bound on the information the codes carry about the image, so
-# neither model's codes carry more than about 6 nats. In the MNIST scatter the 0s and
-# the 1s have regions of their own, while 4, 7 and 9 share one, and 3, 5 and 8 another — the
-# same kind of overlap as the tops and the footwear of Fashion-MNIST.
+# per garment unexplained and about 104 per digit. A likely reason (these numbers do not test
+# it): a two-dimensional code captures the coarse silhouette that most of a garment's pixels
+# follow, while a digit's identity and the exact path of its stroke — thin lines, where a
+# small shift costs many confidently wrong pixels — do not fit in two numbers as well. The KL
+# terms are similar (6.3 and 5.6 nats); averaged over images the KL is an upper bound on the
+# information the codes carry about the image, so neither model's codes carry more than about
+# 6 nats. In the MNIST scatter the 0s and the 1s have regions of their own, while 4, 7 and 9
+# share one, and 3, 5 and 8 another — the same kind of overlap as the tops and the footwear of
+# Fashion-MNIST.
 
 # %% [markdown]
 # ## Binarised MNIST: a true Bernoulli likelihood
