@@ -397,7 +397,7 @@ binary_vae, binary_history = binary_trained.model, binary_trained.history
 print(format_history(binary_history))
 binary_test = negative_elbo(binary_vae, binary.x_test, n_samples=10)
 print(f"binarised MNIST test ELBO: {-binary_test['negative_elbo']:.2f} nats "
-      f"(published reproduction: about -156)")
+      f"(TensorFlow's convolutional VAE tutorial: about -156)")
 
 # %% [markdown]
 # Our binarised-MNIST test ELBO, −157.55 nats, is within two nats of the tutorial's. The two
