@@ -13,7 +13,6 @@ a failed notebook's page in the book shows the error).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import subprocess
 import sys
@@ -24,13 +23,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-
-def load_build_book():
-    """scripts/build_book.py, beside this script (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("build_book", Path(__file__).with_name("build_book.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+import build_book  # scripts/build_book.py: run as a script, this file's folder is on sys.path
 
 
 def run_one(path: Path, output: Path) -> tuple[bool, float, str]:
@@ -71,9 +64,8 @@ def main(argv=None) -> int:
     failed = sum(not r["ok"] for r in rows)
     print(f"{len(rows) - failed} of {len(rows)} notebooks ran in {time.perf_counter() - total:.0f} s;"
           " building the book ...", flush=True)
-    book = load_build_book()
     start = time.perf_counter()
-    index = book.build((args.output / "book").resolve(), (args.output / "notebooks").resolve())
+    index = build_book.build((args.output / "book").resolve(), (args.output / "notebooks").resolve())
     print(f"book built in {time.perf_counter() - start:.0f} s: open {index}")
     return 1 if failed else 0
 
