@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from .initializers import pytorch_default_init
 from .mmd import MMDVAE
 from .vae import MonteCarloVAE
 
@@ -62,10 +63,20 @@ def build_conv_decoder(latent_dim=2, final_activation=None, name="conv_decoder")
     return keras.Model(z, out, name=name)
 
 
-def build_conv_vae(latent_dim=2, seed=None):
-    """The convolutional VAE of the Fashion-MNIST article, trained with the Monte-Carlo ELBO."""
-    return MonteCarloVAE(build_conv_encoder(latent_dim), build_conv_decoder(latent_dim),
-                         seed=seed, name="conv_vae")
+def build_conv_vae(latent_dim=2, seed=None, init="keras"):
+    """The convolutional VAE of the Fashion-MNIST article, trained with the Monte-Carlo ELBO.
+
+    ``init="keras"``: Keras' default initialisation (Glorot-uniform kernels, zero biases), as in
+    the article; ``"pytorch"``: PyTorch's default, drawn with ``seed``
+    (:func:`vaetutor.initializers.pytorch_default_init`).
+    """
+    if init not in ("keras", "pytorch"):
+        raise ValueError(f"init must be 'keras' or 'pytorch'; got {init!r}")
+    model = MonteCarloVAE(build_conv_encoder(latent_dim), build_conv_decoder(latent_dim),
+                          seed=seed, name="conv_vae")
+    if init == "pytorch":
+        pytorch_default_init(model, seed=0 if seed is None else seed)
+    return model
 
 
 def build_conv_mmd_vae(latent_dim=2, seed=None):

@@ -308,3 +308,47 @@ def load_image_folder(folder, *, image_size=(28, 28), flatten: bool = False) -> 
     return ImageFolder(str(root), x.reshape(n, -1) if flatten else x,
                        np.asarray(labels, dtype="int64"), tuple(c for c, _ in classes),
                        tuple(names), tuple(notes))
+
+
+def write_image_folder(x, y, class_names, folder) -> int:
+    """Write images as PNG files, one subfolder per class: ``folder/<class>/<index>.png``.
+
+    ``x``: ``(n, 28, 28[, 1])`` or ``(n, 784)`` pixels in [0, 1], stored as 8-bit grey
+    (round(255 x)), so :func:`load_image_folder` reads back exactly ``round(255 x) / 255``;
+    ``y``: ``(n,)`` class indices into ``class_names``. The folder must not exist yet (no file
+    of a user's is ever overwritten). Returns the number of files written.
+    """
+    from pathlib import Path
+
+    from PIL import Image
+
+    root = Path(folder)
+    if root.exists():
+        raise FileExistsError(f"{root} exists; write_image_folder writes a new folder only "
+                              "(choose another path or remove that one)")
+    x = check_images(x, name="x")
+    y = np.asarray(y)
+    if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer) or \
+            (len(y) and (y.min() < 0 or y.max() >= len(class_names))):
+        raise ValueError(f"y must hold {len(x)} class indices in [0, {len(class_names)}); got "
+                         f"shape {y.shape}, dtype {y.dtype}")
+    pixels = np.rint(x.reshape(len(x), 28, 28) * 255).astype("uint8")
+    for index, (image, label) in enumerate(zip(pixels, y)):
+        target = root / str(class_names[label]).replace("/", "-")
+        target.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image, mode="L").save(target / f"{index:05d}.png")
+    return len(x)
+
+
+def split_image_folder(images: ImageFolder, test_size: int, seed: int = 0) -> ImageDataset:
+    """An :class:`ImageDataset` from a loaded folder: ``test_size`` images drawn at random
+    (``numpy.random.default_rng(seed)``) held out as the test set, the rest for training."""
+    n = len(images.x)
+    if isinstance(test_size, bool) or not isinstance(test_size, (int, np.integer)) or \
+            not 0 < test_size < n:
+        raise ValueError(f"test_size must be an integer between 1 and {n - 1} (the folder "
+                         f"{images.folder} holds {n} images); got {test_size!r}")
+    order = np.random.default_rng(seed).permutation(n)
+    test, train = order[:test_size], order[test_size:]
+    return ImageDataset(f"image folder {images.folder}", images.x[train], images.y[train],
+                        images.x[test], images.y[test], tuple(images.class_names))

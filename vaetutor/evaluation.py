@@ -73,9 +73,11 @@ def negative_elbo(model, x, batch_size=500, n_samples=1, seed=1):
     and module that reports one calls it. Returns a dict with ``negative_elbo``,
     ``reconstruction`` and ``kl``.
     """
-    if not isinstance(model, GaussianVAE):
+    if not isinstance(model, GaussianVAE) or model.likelihood != "bernoulli":
         raise ValueError(f"model must have a Gaussian encoder and Bernoulli decoder (a "
-                         f"GaussianVAE) to have an ELBO; got {type(model).__name__}")
+                         f"GaussianVAE) to have this ELBO; got {type(model).__name__}"
+                         + (f" with a {model.likelihood} decoder"
+                            if isinstance(model, GaussianVAE) else ""))
     batch_size = positive_int(batch_size, "batch_size")
     n_samples = positive_int(n_samples, "n_samples", " (draws of z per image)")
     x = check_images(x, layout=model.image_layout)

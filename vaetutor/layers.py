@@ -51,3 +51,29 @@ class Sampling(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="vaetutor")
+class BoundedLogVar(keras.layers.Layer):
+    """``limit * tanh(z_log_var / limit)``: the log-variance kept inside (-limit, limit).
+
+    Near 0 it changes nothing (slope 1); far out it saturates, so exp(z_log_var) can never
+    overflow float32 (which happens past z_log_var = 88.7) however large the step. Same shape
+    in and out.
+    """
+
+    def __init__(self, limit, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit <= 0:
+            raise ValueError(f"limit must be a positive number (nats of log-variance); "
+                             f"got {limit!r}")
+        self.limit = float(limit)
+
+    def call(self, z_log_var):
+        return self.limit * ops.tanh(z_log_var / self.limit)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "limit": self.limit}

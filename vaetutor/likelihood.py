@@ -71,6 +71,10 @@ def _check_inputs(x, log_px_z, model):
             raise ValueError(f"x contains {bad} NaN or infinite values; expected finite numbers")
     if len(x) == 0:
         raise ValueError(f"x must hold at least one image; got shape {x.shape}")
+    if log_px_z is bernoulli_log_likelihood and getattr(model, "likelihood", "bernoulli") != \
+            "bernoulli":
+        raise ValueError(f"{type(model).__name__} has a {model.likelihood} decoder, not a "
+                         "Bernoulli one: pass its log p(x|z) as log_px_z")
     if log_px_z is bernoulli_log_likelihood and (x.min() < 0.0 or x.max() > 1.0):
         raise ValueError(
             f"x: pixel values must be in [0, 1] for the Bernoulli likelihood; got min "

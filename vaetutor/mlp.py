@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 
+from .layers import BoundedLogVar
 from .vae import VAE
 
 
@@ -21,13 +22,19 @@ def _relu_stack(h, hidden_units):
     return h
 
 
-def build_mlp_encoder(input_dim=784, hidden_units=(512,), latent_dim=2, name="mlp_encoder"):
-    """x ``(batch, input_dim)`` -> Dense(relu) layers -> ``[z_mean, z_log_var]`` ``(batch, latent_dim)``."""
+def build_mlp_encoder(input_dim=784, hidden_units=(512,), latent_dim=2, name="mlp_encoder",
+                      log_var_limit=None):
+    """x ``(batch, input_dim)`` -> Dense(relu) layers -> ``[z_mean, z_log_var]`` ``(batch, latent_dim)``.
+
+    ``log_var_limit``: keep z_log_var in (-limit, limit) (:class:`~vaetutor.layers.BoundedLogVar`).
+    """
     _check_sizes(input_dim=input_dim, hidden_units=hidden_units, latent_dim=latent_dim)
     x = keras.Input(shape=(input_dim,), name="x")
     h = _relu_stack(x, hidden_units)
     z_mean = keras.layers.Dense(latent_dim, name="z_mean")(h)
     z_log_var = keras.layers.Dense(latent_dim, name="z_log_var")(h)
+    if log_var_limit is not None:
+        z_log_var = BoundedLogVar(log_var_limit, name="bounded_log_var")(z_log_var)
     return keras.Model(x, [z_mean, z_log_var], name=name)
 
 
@@ -44,12 +51,19 @@ def build_mlp_decoder(latent_dim=2, hidden_units=(512,), output_dim=784, name="m
     return keras.Model(z, logits, name=name)
 
 
-def build_mlp_vae(input_dim=784, hidden_units=(512,), latent_dim=2, kl_weight=1.0, seed=None):
-    """The MLP VAE: encoder 784-512-(2+2), decoder 2-512-784 (hidden sizes configurable)."""
+def build_mlp_vae(input_dim=784, hidden_units=(512,), latent_dim=2, kl_weight=1.0, seed=None,
+                  free_bits=0.0, kl_warmup_epochs=0, log_var_limit=None):
+    """The MLP VAE: encoder 784-512-(2+2), decoder 2-512-784 (hidden sizes configurable).
+
+    ``free_bits`` and ``kl_warmup_epochs``: :class:`~vaetutor.vae.VAE`'s remedies for unused
+    latent units; ``log_var_limit``: a bounded log-variance (:func:`build_mlp_encoder`).
+    """
     return VAE(
-        build_mlp_encoder(input_dim, hidden_units, latent_dim),
+        build_mlp_encoder(input_dim, hidden_units, latent_dim, log_var_limit=log_var_limit),
         build_mlp_decoder(latent_dim, tuple(reversed(hidden_units)), input_dim),
         kl_weight=kl_weight,
         seed=seed,
+        free_bits=free_bits,
+        kl_warmup_epochs=kl_warmup_epochs,
         name="mlp_vae",
     )

@@ -61,7 +61,7 @@ def score_model(model, data, *, classifier, reference_statistics, iw_ks, iw_indi
         raise ValueError(f"iw_indices must be a non-empty 1-D array of test-image indices; got "
                          f"{iw_indices!r}")
     score = {"latent_dim": model.latent_dim, "iw": None}
-    if isinstance(model, GaussianVAE):
+    if isinstance(model, GaussianVAE) and model.likelihood == "bernoulli":
         score["iw"] = importance_weighted_bounds(model, data.x_test[iw_indices], iw_ks,
                                                  seed=seed)
     score["codes"] = code_report(model, data.x_train, data.y_train, data.x_test, data.y_test,

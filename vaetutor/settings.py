@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 #: the models a run can name (the catalogue's builders), as the one-line descriptions say them
 MODEL_NAMES = {"mlp_vae": "MLP VAE", "conv_vae": "conv VAE", "conv_mmd_vae": "conv MMD-VAE",
-               "classifier": "conv classifier"}
+               "classifier": "conv classifier", "mlp_vae_variant": "MLP VAE variant"}
 #: the datasets a run can name
-DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST",
+                 "image_folder": "image-folder"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class Run:
         data = DATASET_NAMES[self.dataset]
         data = ("binarised " if self.binarize else "") + data
         size = "60,000" if self.train_size is None else f"{self.train_size:,}"
+        if self.dataset == "image_folder" and self.train_size is None:
+            size = "all the"
         arguments = ", ".join(f"{k}={v}" for k, v in self.model_args.items())
         arguments = f" ({arguments})" if arguments else ""
         epochs = f"{self.epochs} epoch" + ("" if self.epochs == 1 else "s")

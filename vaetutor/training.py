@@ -78,6 +78,37 @@ def _restore_seed_generator_states(model, states: list) -> None:
         variable.assign(np.asarray(value, dtype=variable.dtype))
 
 
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite: training stopped at that batch, nothing was saved from it.
+
+    ``epoch`` (from 1) and ``batch`` (from 1, within the epoch) say where: the loss is checked
+    after each call into the compiled step, which runs several batches (:mod:`vaetutor.speed`),
+    so ``batch`` is the last of that call; ``steps`` counts the batches trained in all. The checkpoints of the epochs before stay.
+    """
+
+    def __init__(self, run_name: str, epoch: int, batch: int, steps: int, value: float):
+        self.epoch, self.batch, self.steps, self.value = epoch, batch, steps, value
+        super().__init__(f"run {run_name!r}: the loss became {value} in epoch {epoch}, by "
+                         f"batch {batch} (step {steps}); training stopped there and nothing of "
+                         "that epoch was saved")
+
+
+class _StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stop ``fit`` at the first batch whose running loss is NaN or infinite (as Keras'
+    ``TerminateOnNaN`` does), and remember which batch it was."""
+
+    def __init__(self):
+        super().__init__()
+        self.batch = None
+        self.value = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        value = float((logs or {}).get("loss", 0.0))
+        if self.batch is None and not np.isfinite(value):
+            self.batch, self.value = batch + 1, value
+            self.model.stop_training = True
+
+
 _CHECKPOINT = re.compile(r"^epoch_(\d+)\.weights\.h5$")
 FINAL = "final.weights.h5"
 HISTORY = "history.json"
@@ -239,7 +270,9 @@ def train(run, data=None, *, directory, model=None, log_every: int = 1,
         until_epoch: stop after this epoch (to train part of a run now, the rest later).
         on_epoch_end: optional ``f(epoch, model, logs)`` after each epoch's checkpoint.
 
-    Raises ValueError if ``directory`` holds a run with other settings, or if ``data`` does not
+    A model with a ``begin_epoch(epoch)`` method (the VAE's KL warm-up) has it called before
+    each epoch. A loss that becomes NaN or infinite stops training at that batch with
+    :class:`TrainingDiverged` (the checkpoints before it are kept). Raises ValueError if ``directory`` holds a run with other settings, or if ``data`` does not
     have the run's number of training images.
     """
     data = runs.load_data(run) if data is None else data
@@ -269,10 +302,19 @@ def train(run, data=None, *, directory, model=None, log_every: int = 1,
     for epoch in range(done, last):
         start = time.perf_counter()
         order = epoch_order(len(x), run.seed, epoch)
+        if hasattr(model, "begin_epoch"):  # a loss that changes over training (KL warm-up)
+            model.begin_epoch(epoch)
+        guard = _StopOnNonFiniteLoss()
         with transposed_convolutions_as_matmul(model):
             result = model.fit(x[order], None if y is None else y[order],
                                batch_size=run.batch_size, epochs=epoch + 1, initial_epoch=epoch,
-                               shuffle=False, validation_data=validation, verbose=0)
+                               shuffle=False, validation_data=validation, verbose=0,
+                               callbacks=[guard])
+        if guard.batch is not None:  # Keras reports the last batch of a call of several
+            batches = -(-len(x) // run.batch_size)
+            guard.batch = min(guard.batch, batches)
+            steps = epoch * batches + guard.batch
+            raise TrainingDiverged(run.name, epoch + 1, guard.batch, steps, guard.value)
         logs = {k: float(v[-1]) for k, v in result.history.items()}
         for k, v in logs.items():
             history.setdefault(k, []).append(v)
