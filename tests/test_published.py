@@ -3,6 +3,7 @@
 import dataclasses
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,3 +194,9 @@ def test_every_published_run_loads_into_the_models_the_code_builds_now(monkeypat
         assert len(stored) == len(weights), name
         loaded = sorted((w.shape, w.tobytes()) for w in weights)
         assert sorted((a.shape, a.tobytes()) for a in stored) == loaded, name
+
+
+def test_the_published_weights_stay_within_the_60_mb_every_clone_carries():
+    folder = Path(__file__).resolve().parents[1] / "published"
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    assert size <= 60e6, f"published/ holds {size / 1e6:.1f} MB; the project allows 60 MB"

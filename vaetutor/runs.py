@@ -9,8 +9,6 @@ written once.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from .conv import build_conv_mmd_vae, build_conv_vae
