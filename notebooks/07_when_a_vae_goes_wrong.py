@@ -138,8 +138,8 @@ for name, row in collapse.items():
 # absolute difference between a reconstruction and the average training image. The held-out
 # KL and reconstruction are in nats per image for every row.
 #
-# The pixel-mean model's KL is 0.00 nats and its spread 0.000: it returns one image, within
-# 0.003 of the average training image per pixel, whatever the input (the bottom row below).
+# The pixel-mean model's KL is 0.00 nats and its spread 0.000: it returns one image, on average
+# 0.003 per pixel from the average training image, whatever the input (the bottom row below).
 # Notebook 03's sweep shows the way there: the KL falls from 6.22 nats at c = 1 to 0.65 at
 # c = 20, and the spread from 0.115 to 0.040. The cure is to sum the reconstruction over
 # the pixels (`bernoulli_log_likelihood` in `vaetutor.losses` does), or to multiply Keras'
@@ -228,24 +228,27 @@ plt.show()
 # %% [markdown]
 # ## 3. "The loss is NaN"
 #
-# Two causes, each reproduced in one epoch on 10,000 binarised MNIST images with the 2-D MLP
-# VAE (256 hidden units, batch 128). The engine checks the loss after every call into the
+# Two causes. The first is reproduced in one epoch on 10,000 binarised MNIST images with the
+# 2-D MLP VAE (256 hidden units, batch 128); the second is shown in float32 arithmetic, and a
+# training run with a far too large step tries to provoke it. The engine checks the loss after every call into the
 # compiled step (which runs up to 32 batches) and stops with a `TrainingDiverged` error that
 # names the run, the epoch and the batch, as Keras' `TerminateOnNaN` callback would stop it.
 #
 # **Cause 1: log of a probability that rounded to 0 or 1.** Written from probabilities,
 # the cross-entropy is -[x log p + (1 - x) log(1 - p)] with p = sigmoid(logit). In float32,
 # sigmoid(17) is already exactly 1, so log(1 - p) = -inf, and for a pixel with x = 1 the term
-# (1 - x) log(1 - p) is 0 · (-inf) = NaN. The package computes the same quantity from the
-# logits, x·logit - softplus(logit), which never takes a log of 0:
+# (1 - x) log(1 - p) is 0 · (-inf) = NaN. The package computes the log-likelihood from the
+# logits, x·logit - softplus(logit) (minus the same cross-entropy), which never takes a log
+# of 0:
 
 # %%
 show_source(ProbabilityVAE.loss_terms)
 
 # %% [markdown]
 # **Cause 2: exp(z_log_var) overflows.** The KL and the sample contain exp(z_log_var), which is
-# infinite in float32 once z_log_var > 88.7; the KL is then infinite and its gradient NaN, as
-# the float32 arithmetic below shows for one code. A bounded log-variance,
+# infinite in float32 once z_log_var > 88.7 (the sample's exp(z_log_var / 2) only above about
+# 177); the KL is then infinite, as the float32 arithmetic below shows for one code, and an
+# infinite gradient makes the weights NaN at the next update. A bounded log-variance,
 # 10·tanh(z_log_var / 10), keeps the exponential finite.
 
 # %%
@@ -285,10 +288,10 @@ for case, result in nan_results.items():
 # The probability form ends in NaN within the first call of 32 batches; the logits form with
 # the same step finishes the epoch at a training loss of 240.3 nats. The step of 1.0 did
 # *not* end in NaN in our run: its loss exploded instead, to 3.667 million nats for the
-# epoch, with the bound or without it (the same figure to four digits), because it was the
-# means and the logits that ran away, not the log-variance; a smaller step, 10⁻³, trains
-# normally (283.6 nats). So a step far too large shows itself as a loss in the millions
-# more often than as NaN, and bounding the log-variance only removes the overflow. The
+# epoch, with the bound or without it (the same figure to four digits), so the log-variance
+# was not what ran away here; a smaller step, 10⁻³, trains normally (283.6 nats). In this
+# run a step far too large showed itself as a loss in the millions, not as NaN, and the
+# bound, which can only prevent an overflow of exp(z_log_var), changed nothing. The
 # remedies, in the order to try them: compute the loss from logits; lower the step; bound the
 # log-variance (or clip the gradient norm, Keras' `clipnorm` on the optimizer).
 
@@ -352,8 +355,8 @@ for column, (name, model) in enumerate(section4.items()):
 plt.show()
 
 # %% [markdown]
-# *Sharpness*: the mean squared difference between neighbouring pixels
-# (`vaetutor.diagnostics.image_sharpness`; blur spreads an edge over several pixels and
+# *Sharpness*: the mean over pixels of dx² + dy², the squared differences to the right and
+# lower neighbours (`vaetutor.diagnostics.image_sharpness`; blur spreads an edge over several pixels and
 # lowers it). *Confidence* and *Fréchet*: notebook 06's classifier scores of the prior samples
 # (mean top-class probability, higher is more recognisable; Fréchet distance of the
 # classifier's features to the test images', lower is closer). The Bernoulli decoder shows
@@ -366,9 +369,9 @@ plt.show()
 # 0.0628, KL 95.4, and the sharpest samples (0.0423, against 0.0770 for real test images). But
 # sharper is not better samples here: the prior samples of the two small-σ models are the
 # least recognisable (confidence 0.691 and 0.713, Fréchet distance 129.7 and 117.4, against
-# about 0.80 and 65.7 for the Bernoulli and σ = 0.5 models). With a KL of 95–113 nats the
-# codes of the test images leave much of the prior unvisited, and draws from N(0, I) decode to
-# less digit-like images. A blurry VAE is one whose KL weight (here 2σ²) is large; shrinking
+# about 0.80 and 65.7 for the Bernoulli and σ = 0.5 models). A likely reason, not measured
+# here: with a KL of 95–113 nats the test images' codes fill the prior less evenly, so more
+# draws from N(0, I) land where the decoder saw no training code. A blurry VAE is one whose KL weight (here 2σ²) is large; shrinking
 # it sharpens reconstructions and can make samples worse, the trade-off of notebook 03.
 
 # %% [markdown]
@@ -417,7 +420,8 @@ print(f"\nThe Bernoulli loss floor of grey MNIST (no decoder goes below it): {fl
 #   floor (the entropy of the grey pixels, printed above) no decoder can go below; grey
 #   numbers are comparable with each other, not with binarised ones.
 # - **binarisation.** Binarising each image once (static) or afresh at every epoch (dynamic)
-#   changes the data; the IWAE paper's two figures differ by 1.95 nats for the same model.
+#   changes the data; the two figures quoted for the IWAE paper's 50-D VAE (−86.76 dynamic,
+#   −88.71 static, as this project's issue 24 cites them) differ by 1.95 nats.
 # - **the bound.** The ELBO (K = 1) is below L_K, which is below log p(x); a paper's
 #   L_5000 and a training loss are not the same quantity.
 # - **latent size and architecture.** The published figures are for 50 latent units; the
@@ -487,10 +491,12 @@ plt.show()
 
 # %% [markdown]
 # The folder's 5,000 images load as 10 classes (one per digit subfolder) with no notes: they
-# are already 28 × 28 grey. Each unclean folder gets one line that names the folder or the
-# file. The model trained on the 4,000 training images reaches a held-out negative ELBO of
-# 165.47 nats on the other 1,000 (reconstruction 160.98, KL 4.49); its reconstructions keep
-# each digit's class and pose, blurred. For your own folder: `load_image_folder(path)`
+# are already 28 × 28 grey. An empty folder, or a file Pillow cannot read, raises a short error
+# that names the folder or the file; a folder of mixed sizes and colours loads, with notes that
+# count what was resized or made grey. The model trained on the 4,000 training images reaches
+# a held-out negative ELBO of 165.47 nats on the other 1,000 (reconstruction 160.98, KL 4.49);
+# its reconstructions are blurred and grey, and several change class (a 4 becomes a 9, the 6s
+# and a 2 become 8-like shapes): a 2-D code trained on 4,000 images keeps little of each. For your own folder: `load_image_folder(path)`
 # (`image_size=(h, w)` for another size; the conv VAE takes 28 × 28), `split_image_folder`
 # for a held-out set, and `train(image_folder_run(), data, directory=...)`, or
 # `obtain_run` as here.
@@ -528,12 +534,13 @@ plt.show()
 
 # %% [markdown]
 # After 3 epochs the PyTorch initialisation is 46 nats ahead (237.5 against 283.5 nats); the
-# issue that asked for this notebook reported a similar gap from plain PyTorch code (about 241
-# against 297, batch size not stated). The gap closes: by epoch 10 the two are 215.0 and 215.3.
+# issue that asked for this notebook (this project's issue 24) reported a similar gap from
+# plain PyTorch code (about 241 against 297 nats after 3 epochs, batch size not stated). The gap closes: by epoch 10 the two are 215.0 and 215.3.
 # The ten times larger step is ahead at every epoch (208.3 after 3 epochs, 194.9 after 10).
-# What to take from it: a slow start is often the initialisation and the step, not the model;
-# compare learning curves over several epochs, not the first ones. The series keeps the
-# articles' settings (Keras' initialisation, Adam 10⁻⁴ for the conv VAE) as its default.
+# What to take from it: here, the slow start was the initialisation and the step, not the
+# model; compare learning curves over several epochs, not the first ones. The series keeps the
+# articles' settings (Keras' initialisation, Adam 10⁻⁴ for the conv VAE) as its default; only
+# this notebook's image-folder run of section 6 uses 10⁻³, to train in under a minute.
 
 # %% [markdown]
 # ## Closing checks
@@ -616,6 +623,6 @@ print("all checks passed")
 #
 #    A density can exceed 1: with σ = 0.05 each pixel's density at its mean is
 #    1/(0.05 √(2π)) ≈ 8, so log p(x|z) is positive and its negative is below 0. Such values
-#    are not comparable with the Bernoulli model's nats, which are log-probabilities of binary
-#    pixels.
+#    are not comparable with the Bernoulli model's nats, a Bernoulli pseudo-likelihood of the
+#    grey pixels.
 #    </details>
