@@ -63,8 +63,7 @@ from vaetutor.sample_quality import classifier_features, feature_statistics, sam
 from vaetutor.scorecard import as_images
 from vaetutor.source import show_source
 from vaetutor.training import TrainingDiverged, train
-from vaetutor.variants import GaussianDecoderVAE, PixelMeanVAE, ProbabilityVAE
-from vaetutor.vae import VAE
+from vaetutor.variants import GaussianDecoderVAE, KLRemediesVAE, PixelMeanVAE, ProbabilityVAE
 
 # section 3 trains five small models in a row: TensorFlow's warning that its training function
 # was traced again for each is expected there, and says nothing about the models
@@ -166,7 +165,7 @@ plt.show()
 # for the first 0.25 nats of each dimension's batch-mean KL).
 
 # %%
-show_source(VAE.loss_terms, VAE.begin_epoch)
+show_source(KLRemediesVAE.loss_terms, KLRemediesVAE.begin_epoch)
 
 # %% tags=["nbval-ignore-output"]
 section2 = {remedy: obtain_run(latent_units_run(remedy), log_every=0).model

@@ -54,7 +54,8 @@ def kl_per_dimension(z_mean, z_log_var):
     KL_j = -1/2 * (1 + z_log_var_j - z_mean_j^2 - exp(z_log_var_j))
 
     Args: ``z_mean``, ``z_log_var`` of shape ``(batch, latent_dim)``.
-    Returns: shape ``(batch, latent_dim)``, not reduced; each entry >= 0.
+    Returns: shape ``(batch, latent_dim)``, not reduced; each entry >= 0, and the sum over
+    the last axis is :func:`kl_to_standard_normal`.
     """
     z_mean, z_log_var = _tensors(z_mean, z_log_var)
     _check_same_shape("z_mean", z_mean, "z_log_var", z_log_var, "(batch, latent_dim)")
@@ -67,10 +68,12 @@ def kl_to_standard_normal(z_mean, z_log_var):
     KL = -1/2 * sum_j (1 + z_log_var_j - z_mean_j^2 - exp(z_log_var_j))
 
     Args: ``z_mean``, ``z_log_var`` of shape ``(batch, latent_dim)``.
-    Returns: shape ``(batch,)``, summed over latent dimensions (of :func:`kl_per_dimension`);
-    >= 0, and 0 exactly when ``z_mean = 0`` and ``z_log_var = 0``.
+    Returns: shape ``(batch,)``, summed over latent dimensions; >= 0, and 0 exactly when
+    ``z_mean = 0`` and ``z_log_var = 0``.
     """
-    return ops.sum(kl_per_dimension(z_mean, z_log_var), axis=-1)
+    z_mean, z_log_var = _tensors(z_mean, z_log_var)
+    _check_same_shape("z_mean", z_mean, "z_log_var", z_log_var, "(batch, latent_dim)")
+    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
 
 
 def bernoulli_log_likelihood(x, logits):

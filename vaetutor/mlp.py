@@ -22,19 +22,13 @@ def _relu_stack(h, hidden_units):
     return h
 
 
-def build_mlp_encoder(input_dim=784, hidden_units=(512,), latent_dim=2, name="mlp_encoder",
-                      log_var_limit=None):
-    """x ``(batch, input_dim)`` -> Dense(relu) layers -> ``[z_mean, z_log_var]`` ``(batch, latent_dim)``.
-
-    ``log_var_limit``: keep z_log_var in (-limit, limit) (:class:`~vaetutor.layers.BoundedLogVar`).
-    """
+def build_mlp_encoder(input_dim=784, hidden_units=(512,), latent_dim=2, name="mlp_encoder"):
+    """x ``(batch, input_dim)`` -> Dense(relu) layers -> ``[z_mean, z_log_var]`` ``(batch, latent_dim)``."""
     _check_sizes(input_dim=input_dim, hidden_units=hidden_units, latent_dim=latent_dim)
     x = keras.Input(shape=(input_dim,), name="x")
     h = _relu_stack(x, hidden_units)
     z_mean = keras.layers.Dense(latent_dim, name="z_mean")(h)
     z_log_var = keras.layers.Dense(latent_dim, name="z_log_var")(h)
-    if log_var_limit is not None:
-        z_log_var = BoundedLogVar(log_var_limit, name="bounded_log_var")(z_log_var)
     return keras.Model(x, [z_mean, z_log_var], name=name)
 
 
@@ -55,15 +49,21 @@ def build_mlp_vae(input_dim=784, hidden_units=(512,), latent_dim=2, kl_weight=1.
                   free_bits=0.0, kl_warmup_epochs=0, log_var_limit=None):
     """The MLP VAE: encoder 784-512-(2+2), decoder 2-512-784 (hidden sizes configurable).
 
-    ``free_bits`` and ``kl_warmup_epochs``: :class:`~vaetutor.vae.VAE`'s remedies for unused
-    latent units; ``log_var_limit``: a bounded log-variance (:func:`build_mlp_encoder`).
+    Notebook 07's options: ``free_bits`` and ``kl_warmup_epochs`` give a
+    :class:`~vaetutor.variants.KLRemediesVAE`; ``log_var_limit`` bounds the encoder's
+    log-variance (:class:`~vaetutor.layers.BoundedLogVar`).
     """
-    return VAE(
-        build_mlp_encoder(input_dim, hidden_units, latent_dim, log_var_limit=log_var_limit),
-        build_mlp_decoder(latent_dim, tuple(reversed(hidden_units)), input_dim),
-        kl_weight=kl_weight,
-        seed=seed,
-        free_bits=free_bits,
-        kl_warmup_epochs=kl_warmup_epochs,
-        name="mlp_vae",
-    )
+    from .variants import KLRemediesVAE
+
+    encoder = build_mlp_encoder(input_dim, hidden_units, latent_dim)
+    if log_var_limit is not None:
+        x = keras.Input(shape=(input_dim,), name="x")
+        z_mean, z_log_var = encoder(x)
+        z_log_var = BoundedLogVar(log_var_limit, name="bounded_log_var")(z_log_var)
+        encoder = keras.Model(x, [z_mean, z_log_var], name="mlp_encoder_bounded")
+    decoder = build_mlp_decoder(latent_dim, tuple(reversed(hidden_units)), input_dim)
+    if free_bits or kl_warmup_epochs:
+        return KLRemediesVAE(encoder, decoder, kl_weight=kl_weight, seed=seed,
+                             free_bits=free_bits, kl_warmup_epochs=kl_warmup_epochs,
+                             name="mlp_vae")
+    return VAE(encoder, decoder, kl_weight=kl_weight, seed=seed, name="mlp_vae")

@@ -16,10 +16,9 @@ import numpy as np
 from keras import ops
 
 from .autoencoder import ImageAutoencoder
-from .checks import non_negative_int, non_negative_number
+from .checks import non_negative_number
 from .layers import Sampling
-from .losses import (bernoulli_log_likelihood, gaussian_log_density, kl_per_dimension,
-                     kl_to_standard_normal)
+from .losses import bernoulli_log_likelihood, gaussian_log_density, kl_to_standard_normal
 
 
 def posterior(model, x):
@@ -88,16 +87,6 @@ class VAE(GaussianVAE):
     ``kl_weight == 1``, a beta-VAE otherwise. The loss lives in ``loss_terms`` (reduced to its
     batch mean by the shared ``compute_loss``) rather than in a backend-specific ``train_step``,
     so the model trains with the stock ``fit`` on the TensorFlow, JAX and PyTorch backends.
-
-    Two remedies for unused latent units (notebook 07), both off by default:
-
-    - ``kl_warmup_epochs = W``: the KL's weight is ``kl_weight * min(1, e / W)`` in epoch e
-      (counted from 0), set by the training engine through :meth:`begin_epoch`;
-    - ``free_bits = lambda`` (Kingma et al. 2016): the KL penalty is
-      ``sum_j max(lambda, mean over the batch of KL_j)``, so no dimension is pushed below
-      ``lambda`` nats.
-
-    ``kl_loss`` always reports the plain KL, whatever the penalty.
     """
 
     TERMS = ("reconstruction_loss", "kl_loss")
@@ -105,20 +94,9 @@ class VAE(GaussianVAE):
     #: the KL term, KL(q(z|x) || N(0, I)) per example; the exercises plug in a student's own
     kl_divergence = staticmethod(kl_to_standard_normal)
 
-    def __init__(self, encoder, decoder, kl_weight=1.0, seed=None, free_bits=0.0,
-                 kl_warmup_epochs=0, **kwargs):
+    def __init__(self, encoder, decoder, kl_weight=1.0, seed=None, **kwargs):
         super().__init__(encoder, decoder, seed=seed, **kwargs)
         self.kl_weight = non_negative_number(kl_weight, "kl_weight")
-        self.free_bits = non_negative_number(free_bits, "free_bits (nats per dimension)")
-        self.kl_warmup_epochs = non_negative_int(kl_warmup_epochs, "kl_warmup_epochs")
-        # only a warm-up holds a variable, so the weights files of the other runs are unchanged
-        self.warmup = (keras.Variable(1.0, trainable=False, name="kl_warmup")
-                       if self.kl_warmup_epochs else None)
-
-    def begin_epoch(self, epoch: int) -> None:
-        """Called by the training engine before epoch ``epoch`` (from 0): sets the warm-up."""
-        if self.warmup is not None:
-            self.warmup.assign(min(1.0, epoch / self.kl_warmup_epochs))
 
     def loss_terms(self, x, outputs):
         """Per-example terms, each ``(batch,)`` (summed over pixels and latent dimensions)."""
@@ -126,17 +104,11 @@ class VAE(GaussianVAE):
         reconstruction_loss = -bernoulli_log_likelihood(x, outputs["logits"])
         # KL(q(z|x) || N(0, I)) in closed form
         kl_loss = self.kl_divergence(outputs["z_mean"], outputs["z_log_var"])
-        penalty = kl_loss
-        if self.free_bits:  # sum_j max(lambda, batch mean of KL_j), the same for every example
-            per_dim = ops.mean(kl_per_dimension(outputs["z_mean"], outputs["z_log_var"]), axis=0)
-            penalty = ops.ones_like(kl_loss) * ops.sum(ops.maximum(per_dim, self.free_bits))
-        weight = self.kl_weight if self.warmup is None else self.kl_weight * self.warmup
-        loss = reconstruction_loss + weight * penalty
+        loss = reconstruction_loss + self.kl_weight * kl_loss
         return {"reconstruction_loss": reconstruction_loss, "kl_loss": kl_loss, "loss": loss}
 
     def get_config(self):
-        return {**super().get_config(), "kl_weight": self.kl_weight,
-                "free_bits": self.free_bits, "kl_warmup_epochs": self.kl_warmup_epochs}
+        return {**super().get_config(), "kl_weight": self.kl_weight}
 
 
 @keras.saving.register_keras_serializable(package="vaetutor")

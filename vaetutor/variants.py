@@ -1,6 +1,7 @@
 """The VAE variants of notebook 07: each differs from :class:`~vaetutor.vae.VAE` in one line.
 
-Two reproduce what goes wrong in code copied from tutorials, one changes the likelihood:
+Two reproduce what goes wrong in code copied from tutorials, one changes the likelihood, one
+adds the remedies for unused latent units:
 
 - :class:`PixelMeanVAE`: the reconstruction term averaged over the pixels (what
   ``keras.losses.binary_crossentropy`` returns) while the KL is summed over the latent
@@ -14,7 +15,10 @@ Two reproduce what goes wrong in code copied from tutorials, one changes the lik
   (2021), whose shared sigma^2 is the batch's mean squared error, the value that maximises the
   likelihood.
 
-:func:`build_mlp_variant` builds any of them on the MLP encoder and decoder of notebook 02.
+- :class:`KLRemediesVAE`: KL warm-up and free bits (built by
+  :func:`vaetutor.mlp.build_mlp_vae` when either is asked for).
+
+:func:`build_mlp_variant` builds any of the first three on the MLP encoder and decoder of notebook 02.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ import math
 import keras
 from keras import ops
 
-from .losses import LOG_2PI
-from .mlp import build_mlp_decoder, build_mlp_encoder
+from .checks import non_negative_int, non_negative_number
+from .losses import LOG_2PI, kl_per_dimension
 from .vae import VAE
 
 
@@ -99,6 +103,46 @@ class GaussianDecoderVAE(VAE):
         return {**super().get_config(), "sigma": self.sigma}
 
 
+@keras.saving.register_keras_serializable(package="vaetutor")
+class KLRemediesVAE(VAE):
+    """:class:`~vaetutor.vae.VAE` with two remedies for unused latent units (notebook 07):
+
+    - ``kl_warmup_epochs = W``: the KL's weight is ``kl_weight * min(1, e / W)`` in epoch e
+      (counted from 0), set by the training engine through :meth:`begin_epoch`;
+    - ``free_bits = lambda`` (Kingma et al. 2016): the KL penalty is
+      ``sum_j max(lambda, mean over the batch of KL_j)``, so no dimension is pushed below
+      ``lambda`` nats.
+
+    ``kl_loss`` always reports the plain KL, whatever the penalty.
+    """
+
+    def __init__(self, encoder, decoder, free_bits=0.0, kl_warmup_epochs=0, **kwargs):
+        super().__init__(encoder, decoder, **kwargs)
+        self.free_bits = non_negative_number(free_bits, "free_bits (nats per dimension)")
+        self.kl_warmup_epochs = non_negative_int(kl_warmup_epochs, "kl_warmup_epochs")
+        self.warmup = (keras.Variable(1.0, trainable=False, name="kl_warmup")
+                       if self.kl_warmup_epochs else None)
+
+    def begin_epoch(self, epoch: int) -> None:
+        """Called by the training engine before epoch ``epoch`` (from 0): sets the warm-up."""
+        if self.warmup is not None:
+            self.warmup.assign(min(1.0, epoch / self.kl_warmup_epochs))
+
+    def loss_terms(self, x, outputs):
+        """As ``VAE.loss_terms``, with the KL's penalty changed by free bits and the warm-up."""
+        terms = super().loss_terms(x, outputs)
+        penalty = terms["kl_loss"]
+        if self.free_bits:  # sum_j max(lambda, batch mean of KL_j), the same for every example
+            per_dim = ops.mean(kl_per_dimension(outputs["z_mean"], outputs["z_log_var"]), axis=0)
+            penalty = ops.ones_like(penalty) * ops.sum(ops.maximum(per_dim, self.free_bits))
+        weight = self.kl_weight if self.warmup is None else self.kl_weight * self.warmup
+        return {**terms, "loss": terms["reconstruction_loss"] + weight * penalty}
+
+    def get_config(self):
+        return {**super().get_config(), "free_bits": self.free_bits,
+                "kl_warmup_epochs": self.kl_warmup_epochs}
+
+
 #: the variants :func:`build_mlp_variant` can build
 VARIANTS = {"pixel_mean": PixelMeanVAE, "probabilities": ProbabilityVAE,
             "gaussian": GaussianDecoderVAE}
@@ -108,6 +152,8 @@ def build_mlp_variant(variant, input_dim=784, hidden_units=(512,), latent_dim=2,
                       kl_weight=1.0, seed=None, **options):
     """The MLP VAE of :func:`vaetutor.mlp.build_mlp_vae` with the loss of ``VARIANTS[variant]``;
     ``options`` go to the class (``sigma`` for ``"gaussian"``)."""
+    from .mlp import build_mlp_decoder, build_mlp_encoder
+
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; expected one of {sorted(VARIANTS)}")
     return VARIANTS[variant](
