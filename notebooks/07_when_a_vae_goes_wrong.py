@@ -42,6 +42,8 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from keras import ops
+from PIL import Image  # Pillow comes with matplotlib
 
 from vaetutor.data import (load_dataset, load_image_folder, split_image_folder,
                            write_image_folder)
@@ -51,6 +53,7 @@ from vaetutor.evaluation import bernoulli_loss_floor, negative_elbo
 from vaetutor.initializers import pytorch_default_init
 from vaetutor.likelihood import PUBLISHED_VAE_LOG_LIKELIHOOD, importance_weighted_bound
 from vaetutor.loss_units import from_nats_per_image, to_nats_per_image
+from vaetutor.losses import kl_to_standard_normal
 from vaetutor.plots import plot_image_grid
 from vaetutor.profiles import choose_settings
 from vaetutor.published import obtain_run
@@ -89,11 +92,6 @@ rng = np.random.default_rng(0)
 iw_indices = np.sort(rng.choice(len(mnist.x_test), settings["iw_images"], replace=False))
 
 
-def held_out(model, x=mnist.x_test):
-    """Held-out negative ELBO, its parts, and the KL per dimension."""
-    return negative_elbo(model, x)
-
-
 # %% [markdown]
 # ## 1. "All my outputs look the same"
 #
@@ -121,12 +119,13 @@ section1 = {name: obtain_run(run, log_every=0).model for name, run in section1.i
 average_image = mnist.x_train.mean(axis=0)
 collapse = {}
 for name, model in section1.items():
-    result = held_out(model)
+    result = negative_elbo(model, mnist.x_test)
     reconstructions = model.reconstruct(mnist.x_test)
     collapse[name] = dict(kl=result["kl"], reconstruction=result["reconstruction"],
                           spread=float(reconstructions.std(axis=0).mean()),
                           to_average=float(np.abs(reconstructions - average_image).mean()))
-print(f"{'model':<22} {'KL (nats)':>10} {'recon (nats)':>13} {'spread':>8} {'|x̂ - mean image|':>18}")
+print(f"{'model':<22} {'KL (nats)':>10} {'recon (nats)':>13} {'spread':>8} "
+      f"{'|x̂ - mean image|':>18}")
 for name, row in collapse.items():
     print(f"{name:<22} {row['kl']:>10.2f} {row['reconstruction']:>13.1f} {row['spread']:>8.3f} "
           f"{row['to_average']:>18.3f}")
@@ -175,7 +174,7 @@ section2 = {remedy: obtain_run(latent_units_run(remedy), log_every=0).model
 units = {}
 for remedy, model in section2.items():
     codes = model.encode(mnist.x_test)
-    result = held_out(model)
+    result = negative_elbo(model, mnist.x_test)
     bound = importance_weighted_bound(model, mnist.x_test[iw_indices], settings["iw_k"])
     units[remedy] = dict(active=active_units(codes), activity=unit_activity(codes),
                          kl_per_dim=mean_kl_per_dimension(model, mnist.x_test),
@@ -251,14 +250,11 @@ show_source(ProbabilityVAE.loss_terms)
 # 10·tanh(z_log_var / 10), keeps the exponential finite.
 
 # %%
-from keras import ops  # noqa: E402
-
-from vaetutor.losses import kl_to_standard_normal  # noqa: E402
-
 for log_var in (10.0, 88.0, 89.0):
     z_log_var = np.full((1, 1), log_var, "float32")
     kl = kl_to_standard_normal(np.zeros((1, 1), "float32"), z_log_var)
-    print(f"z_log_var = {log_var:>4}: exp = {float(ops.convert_to_numpy(ops.exp(z_log_var))[0, 0]):.3e}, "
+    exp = float(ops.convert_to_numpy(ops.exp(z_log_var))[0, 0])
+    print(f"z_log_var = {log_var:>4}: exp = {exp:.3e}, "
           f"KL = {float(ops.convert_to_numpy(kl)[0]):.3e}")
 
 # %% [markdown]
@@ -395,7 +391,8 @@ binary_bound = float(importance_weighted_bound(binary_vae, binary.x_test[iw_indi
 pixel_mean_loss = collapse["pixel mean (c = 784)"]["reconstruction"] / 784
 rows = [
     ("pixel-mean model: reconstruction, mean per pixel", pixel_mean_loss, "mean per pixel"),
-    ("02's MLP VAE, grey MNIST: -ELBO", held_out(mlp_vae)["negative_elbo"], "nats per image"),
+    ("02's MLP VAE, grey MNIST: -ELBO", negative_elbo(mlp_vae, mnist.x_test)["negative_elbo"],
+     "nats per image"),
     ("04's conv VAE, binarised MNIST: L_K", binary_bound, "log-likelihood"),
     ("IWAE paper, 50-D VAE, dynamic binarisation", PUBLISHED_VAE_LOG_LIKELIHOOD,
      "log-likelihood"),
@@ -410,7 +407,8 @@ for what, value, unit in rows:
     print(f"{what:<48} {value:>12.3f}  {unit:<16} {nats:>10.2f} "
           f"{from_nats_per_image(nats, 'bits per dimension'):>9.4f}")
 floor = bernoulli_loss_floor(mnist.x_test)
-print(f"\nThe Bernoulli loss floor of grey MNIST (no decoder goes below it): {floor:.1f} nats per image")
+print(f"\nThe Bernoulli loss floor of grey MNIST (no decoder goes below it): {floor:.1f} "
+      "nats per image")
 
 # %% [markdown]
 # What moves the number besides the model:
@@ -452,8 +450,6 @@ print("files such as", images.files[:2], "; notes:", images.notes or "none")
 # What it says about folders that are not clean (each a short error, or a note on the result):
 
 # %% tags=["checked-in-full-profile"]
-from PIL import Image  # noqa: E402  (Pillow comes with matplotlib)
-
 (work / "empty").mkdir()
 (work / "not_images").mkdir()
 (work / "not_images" / "readme.txt").write_text("not an image")

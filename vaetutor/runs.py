@@ -151,11 +151,13 @@ def classifier_run(dataset: str, profile: str | None = None) -> Run:
 
 #: notebook 07's wide latent space, where units go unused
 MANY_LATENT_DIM = 32
-#: the remedies notebook 07 measures against unused units: the VAE's options for each
-LATENT_REMEDIES = {"none": {}, "warmup": {"kl_warmup_epochs": 10}, "free_bits": {"free_bits": 0.25}}
+#: the remedies notebook 07 measures against unused units: build_mlp_vae's options for each
+LATENT_REMEDIES = {"none": {}, "warmup": {"kl_warmup_epochs": 10},
+                   "free_bits": {"free_bits": 0.25}}
 #: the decoder likelihoods notebook 07 compares for sharpness: Gaussian sigma, or "optimal"
 GAUSSIAN_SIGMAS = (0.5, 0.05, "optimal")
-#: notebook 07's controlled runs that end in NaN, and their remedies: (model, learning rate, options)
+#: notebook 07's one-epoch runs that try to end in NaN, and their remedies:
+#: (model, learning rate, model options)
 NAN_CASES = {
     "probabilities": ("mlp_vae_variant", 0.03, {"variant": "probabilities"}),
     "logits": ("mlp_vae", 0.03, {}),

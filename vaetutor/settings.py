@@ -75,8 +75,6 @@ class Run:
         data = DATASET_NAMES[self.dataset]
         data = ("binarised " if self.binarize else "") + data
         size = "60,000" if self.train_size is None else f"{self.train_size:,}"
-        if self.dataset == "image_folder" and self.train_size is None:
-            size = "all the"
         arguments = ", ".join(f"{k}={v}" for k, v in self.model_args.items())
         arguments = f" ({arguments})" if arguments else ""
         epochs = f"{self.epochs} epoch" + ("" if self.epochs == 1 else "s")

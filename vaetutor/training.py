@@ -83,7 +83,8 @@ class TrainingDiverged(RuntimeError):
 
     ``epoch`` (from 1) and ``batch`` (from 1, within the epoch) say where: the loss is checked
     after each call into the compiled step, which runs several batches (:mod:`vaetutor.speed`),
-    so ``batch`` is the last of that call; ``steps`` counts the batches trained in all. The checkpoints of the epochs before stay.
+    so ``batch`` is the last of that call; ``steps`` counts the batches trained in all. The
+    checkpoints of the epochs before stay.
     """
 
     def __init__(self, run_name: str, epoch: int, batch: int, steps: int, value: float):

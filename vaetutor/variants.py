@@ -18,7 +18,8 @@ adds the remedies for unused latent units:
 - :class:`KLRemediesVAE`: KL warm-up and free bits (built by
   :func:`vaetutor.mlp.build_mlp_vae` when either is asked for).
 
-:func:`build_mlp_variant` builds any of the first three on the MLP encoder and decoder of notebook 02.
+:func:`build_mlp_variant` builds any of the first three on the MLP encoder and decoder of
+notebook 02.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from keras import ops
 
 from .checks import non_negative_int, non_negative_number
 from .losses import LOG_2PI, kl_per_dimension
+from .mlp import build_mlp_decoder, build_mlp_encoder
 from .vae import VAE
 
 
@@ -52,7 +54,8 @@ class ProbabilityVAE(VAE):
     """:class:`~vaetutor.vae.VAE` with the cross-entropy computed from unclipped probabilities."""
 
     def loss_terms(self, x, outputs):
-        """As ``VAE.loss_terms``, the BCE summed from ``p = sigmoid(logits)``: NaN once p saturates."""
+        """As ``VAE.loss_terms``, the BCE summed from ``p = sigmoid(logits)`` (NaN once p
+        saturates)."""
         terms = super().loss_terms(x, outputs)
         p = ops.sigmoid(outputs["logits"])
         # the one change: log of a probability that float32 can round to exactly 0 or 1
@@ -152,8 +155,6 @@ def build_mlp_variant(variant, input_dim=784, hidden_units=(512,), latent_dim=2,
                       kl_weight=1.0, seed=None, **options):
     """The MLP VAE of :func:`vaetutor.mlp.build_mlp_vae` with the loss of ``VARIANTS[variant]``;
     ``options`` go to the class (``sigma`` for ``"gaussian"``)."""
-    from .mlp import build_mlp_decoder, build_mlp_encoder
-
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; expected one of {sorted(VARIANTS)}")
     return VARIANTS[variant](
