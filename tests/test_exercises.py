@@ -228,7 +228,8 @@ def test_training_uses_the_students_functions_in_the_packages_model():
 def test_training_with_a_flipped_kl_fails_and_says_why():
     report = ex.train_vae_with(reparameterize, KL_MISTAKES["flipped sign"],
                                run=_short_run(train_size=3000))
-    with pytest.raises(ex.ExerciseError, match="sign"):
+    assert report.diverged is not None and report.error is None
+    with pytest.raises(ex.ExerciseError, match=r"NaN or infinite in epoch \d+, by batch \d+.*sign"):
         ex.check_training(report)
 
 

@@ -182,6 +182,8 @@ class TrainingReport:
     image, with the package's reparameterisation and KL): ``test_kl``, ``test_reconstruction``
     and ``test_neg_elbo``, their sum. ``kl_negative``: the student's KL is negative for some
     random input (a sign error). ``run``: the settings trained (:class:`vaetutor.settings.Run`).
+    ``diverged``: where the engine stopped a loss that became NaN or infinite (``history["loss"]``
+    then holds that one value), else None.
     """
 
     history: dict
@@ -192,10 +194,13 @@ class TrainingReport:
     seconds: float
     error: str | None = None
     kl_negative: bool = False
+    diverged: str | None = None
 
     def __str__(self):
         if self.error:
             return f"TrainingReport(training failed: {self.error})"
+        if self.diverged:
+            return f"TrainingReport(the loss became {self.history['loss'][-1]} {self.diverged})"
         train_size = self.run.train_size or 60_000
         return (f"trained {self.run.epochs} epoch(s) on {train_size:,} images in "
                 f"{self.seconds:.0f} s; held-out -ELBO {self.test_neg_elbo:.2f} = "
@@ -233,7 +238,7 @@ def train_vae_with(sample_fn, kl_fn, run=None) -> TrainingReport:
     """
     from ..evaluation import negative_elbo
     from ..runs import build_model, load_data, mlp_vae_run
-    from ..training import train
+    from ..training import TrainingDiverged, train
 
     run = mlp_vae_run() if run is None else run
     kl_negative = _negative_somewhere(kl_fn, run.seed)
@@ -245,6 +250,12 @@ def train_vae_with(sample_fn, kl_fn, run=None) -> TrainingReport:
     try:
         with tempfile.TemporaryDirectory(prefix="vaetutor-exercise-") as directory:
             trained = train(run, data, directory=directory, model=model, log_every=0)
+    except TrainingDiverged as err:  # the engine's guard: the loss became NaN or infinite
+        report = TrainingReport({"loss": [err.value]}, math.nan, math.nan, math.nan, run,
+                                time.perf_counter() - start, kl_negative=kl_negative,
+                                diverged=f"in epoch {err.epoch}, by batch {err.batch}")
+        print(report)
+        return report
     except Exception as err:  # noqa: BLE001 - reported by check_training, in words
         message = str(err).strip().splitlines()[0] if str(err).strip() else "(no message)"
         return TrainingReport({}, math.nan, math.nan, math.nan, run, time.perf_counter() - start,
@@ -291,7 +302,9 @@ def check_training(report: TrainingReport) -> bool:
             if report.kl_negative else "")
     losses = report.history.get("loss", [])
     if not losses or not all(math.isfinite(v) for v in losses):
-        fail(f"the training loss became NaN or infinite (per epoch: {losses})."
+        where = (f" {report.diverged}, where the engine stopped it" if report.diverged
+                 else f" (per epoch: {losses})")
+        fail(f"the training loss became NaN or infinite{where}."
               + (sign or " Look for an exp that overflows or a log of a negative number in "
                  "your functions."))
     b = TRAINING_BOUNDS
