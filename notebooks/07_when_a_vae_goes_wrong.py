@@ -29,7 +29,8 @@
 # **You will learn**
 # - why averaging the reconstruction over pixels turns a VAE into a KL-dominated model;
 # - how to count the latent units a VAE really uses, and what KL warm-up and free bits change;
-# - two real causes of a NaN loss and what prevents each;
+# - two real causes of a NaN loss, one reproduced in training and one in float32 arithmetic,
+#   and what prevents each;
 # - why a Gaussian decoder with a fixed σ blurs, and what learning σ does;
 # - how to convert a reported loss into nats per image before comparing it;
 # - how to train the series' conv VAE on a folder of your own images;
@@ -47,8 +48,9 @@ from PIL import Image  # Pillow comes with matplotlib
 
 from vaetutor.data import (load_dataset, load_image_folder, split_image_folder,
                            write_image_folder)
-from vaetutor.diagnostics import (ACTIVITY_THRESHOLD, active_units, image_sharpness,
-                                  mean_kl_per_dimension, unit_activity)
+from vaetutor.diagnostics import (ACTIVITY_THRESHOLD, FLOAT32_EXP_LIMIT, LogVarianceWatch,
+                                  active_units, image_sharpness, mean_kl_per_dimension,
+                                  unit_activity)
 from vaetutor.evaluation import bernoulli_loss_floor, negative_elbo
 from vaetutor.initializers import pytorch_default_init
 from vaetutor.likelihood import PUBLISHED_VAE_LOG_LIKELIHOOD, importance_weighted_bound
@@ -57,7 +59,7 @@ from vaetutor.losses import kl_to_standard_normal
 from vaetutor.plots import plot_image_grid
 from vaetutor.profiles import choose_settings
 from vaetutor.published import obtain_run
-from vaetutor.runs import (GAUSSIAN_SIGMAS, INIT_CASES, LATENT_REMEDIES, NAN_CASES,
+from vaetutor.runs import (GAUSSIAN_SIGMAS, INIT_CASES, LATENT_REMEDIES, NAN_CASES, NAN_SEEDS,
                            MANY_LATENT_DIM, classifier_run, folder_images, gaussian_decoder_run,
                            image_folder_run, init_run, kl_sweep_run, latent_units_run,
                            load_data, mlp_vae_run, nan_run, pixel_mean_run, conv_run)
@@ -141,8 +143,9 @@ for name, row in collapse.items():
 # Notebook 03's sweep shows the way there: the KL falls from 6.22 nats at c = 1 to 0.65 at
 # c = 20, and the spread from 0.115 to 0.040. The cure is to sum the reconstruction over
 # the pixels (`bernoulli_log_likelihood` in `vaetutor.losses` does), or to multiply Keras'
-# mean by 784. Notebook 04's Fashion-MNIST article divides its loss by the batch size; that
-# scales both terms alike, so it leaves the balance between them as it was.
+# mean by 784. Notebook 04's Fashion-MNIST article has the opposite mismatch: it sums the
+# reconstruction over the batch but averages the KL over it, which weights the KL by 1/B
+# (c = 0.01 at batch 100), too little rather than too much.
 
 # %%
 fig, axes = plt.subplots(len(section1) + 1, 1, figsize=(8, 1.3 * (len(section1) + 1)),
@@ -160,8 +163,9 @@ plt.show()
 # Burda, Grosse and Salakhutdinov (2016) count unit u as **active** when
 # A_u = Var_x(E_q(z|x)[z_u]) > 0.01. Below, the 32-dimensional MLP VAE (784-256-32) on MNIST,
 # trained three ways: plain; with **KL warm-up** (the KL's weight rising from 0 in steps of 0.1
-# per epoch, reaching 1 in epoch 11); and with **free bits** (Kingma et al. 2016: no penalty
-# for the first 0.25 nats of each dimension's batch-mean KL).
+# per epoch, reaching 1 in epoch 11); and with **free bits** (Kingma et al. 2016: each
+# dimension's batch-mean KL is charged at least 0.25 nats, so below 0.25 it costs a constant
+# and gets no gradient).
 
 # %%
 show_source(KLRemediesVAE.loss_terms, KLRemediesVAE.begin_epoch)
@@ -181,15 +185,21 @@ for remedy, model in section2.items():
                          elbo=-result["negative_elbo"], kl=result["kl"],
                          iw=float(bound.mean()))
 print(f"{'training':<10} {'active units':>13} {'KL (nats)':>10} {'ELBO':>8} "
-      f"{'L_K, K=' + str(settings['iw_k']):>12}")
+      f"{'L_K, K=' + str(settings['iw_k']):>12} {'least A_u':>10} {'least KL_u':>11}")
 for remedy, row in units.items():
     print(f"{remedy:<10} {row['active']:>10} / {MANY_LATENT_DIM} {row['kl']:>10.2f} "
-          f"{row['elbo']:>8.2f} {row['iw']:>12.2f}")
+          f"{row['elbo']:>8.2f} {row['iw']:>12.2f} {row['activity'].min():>10.4f} "
+          f"{row['kl_per_dim'].min():>11.3f}")
 
 # %% [markdown]
 # The plain run uses 25 of its 32 units; the other 7 keep their encoder mean nearly constant
-# (activity below 0.01) and a KL near 0 (the right-hand end of the panels below). Both remedies
-# make all 32 units active, at about the same total KL (27.16 and 27.62 nats against 25.88).
+# (activity below 0.01) and a KL near 0 (the right-hand end of the panels below). In this run
+# (one seed each), both remedies make all 32 units active by the 0.01 threshold, at about the
+# same total KL (27.16 and 27.62 nats against 25.88), but not all by much: warm-up's least
+# used unit has an activity of 0.0110, just above the threshold, and a KL of 0.006 nats;
+# with free bits the least active unit is well above it (0.378) and the smallest KL per
+# dimension, 0.234 nats, sits just under the 0.25-nat floor below which the penalty gives no
+# gradient (the last two columns).
 # Neither improves the model as a density: the held-out ELBO is -104.06 nats plain, -105.26
 # with warm-up and -104.48 with free bits, and the importance-weighted bound (K = 100, on 500
 # test images) orders them the same way (-100.86, -101.76, -101.19). On this data and
@@ -226,21 +236,30 @@ plt.show()
 # %% [markdown]
 # ## 3. "The loss is NaN"
 #
-# Two causes. The first is reproduced in one epoch on 10,000 binarised MNIST images with the
-# 2-D MLP VAE (256 hidden units, batch 128); the second is shown in float32 arithmetic, and a
-# training run with a far too large step tries to provoke it. The engine checks the loss after every call into the
-# compiled step (which runs up to 32 batches) and stops with a `TrainingDiverged` error that
-# names the run, the epoch and the batch, as Keras' `TerminateOnNaN` callback would stop it.
+# Two causes, each reproduced in one epoch on 10,000 binarised MNIST images with the 2-D MLP
+# VAE (256 hidden units, batch 128). The engine checks the loss as it trains and stops with a
+# `TrainingDiverged` error that names the run, the epoch and the batch, as Keras'
+# `TerminateOnNaN` callback would stop it. Here each run also gets a per-batch hook
+# (`train(..., on_batch_end=...)`, the same updates one batch at a time), a
+# `LogVarianceWatch` that records the encoder's largest log-variance on 500 training images
+# after every step, so the NaN is located to its batch and we can see what led to it.
 #
 # **Cause 1: log of a probability that rounded to 0 or 1.** Written from probabilities,
 # the cross-entropy is -[x log p + (1 - x) log(1 - p)] with p = sigmoid(logit). In float32,
-# sigmoid(17) is already exactly 1, so log(1 - p) = -inf, and for a pixel with x = 1 the term
-# (1 - x) log(1 - p) is 0 · (-inf) = NaN. The package computes the log-likelihood from the
-# logits, x·logit - softplus(logit) (minus the same cross-entropy), which never takes a log
-# of 0:
+# Keras' sigmoid returns exactly 1 from a logit of 17 on (printed below), so log(1 - p) =
+# -inf, and for a pixel with x = 1 the term (1 - x) log(1 - p) is 0 · (-inf) = NaN. The
+# package computes the log-likelihood from the logits, x·logit - softplus(logit) (minus the
+# same cross-entropy), which never takes a log of 0:
 
 # %%
 show_source(ProbabilityVAE.loss_terms)
+
+# %% tags=["nbval-ignore-output"]
+# float32 sigmoid near 1 (the last digits depend on the backend's formula)
+logits = np.array([15.0, 16.0, 17.0, 18.0], "float32")
+p = ops.convert_to_numpy(ops.sigmoid(logits))
+for logit, value in zip(logits, p):
+    print(f"logit {logit:>4}: sigmoid = {value!r:<12} 1 - sigmoid = {np.float32(1) - value:.3g}")
 
 # %% [markdown]
 # **Cause 2: exp(z_log_var) overflows.** The KL and the sample contain exp(z_log_var), which is
@@ -258,37 +277,77 @@ for log_var in (10.0, 88.0, 89.0):
           f"KL = {float(ops.convert_to_numpy(kl)[0]):.3e}")
 
 # %% [markdown]
-# The runs: the probability form and the logits form with the same large step (Adam 0.03),
-# and a far too large step (Adam 1.0) with and without the bounded log-variance, against the
-# usual 10⁻³.
+# The runs: the probability form and the logits form with the same large step (Adam 0.03);
+# a far too large step (Adam 1.0), with and without the bounded log-variance, from six seeds
+# (each its own initial weights and data order), since whether such a step ends in NaN varies
+# from seed to seed; and the usual 10⁻³.
 
 # %% tags=["nbval-ignore-output"]
-nan_results = {}
-for case in NAN_CASES:
-    run = nan_run(case)
+nan_cases = [(case, 1) for case in ("probabilities", "logits")]
+nan_cases += [(case, seed) for case in ("large_step", "large_step_bounded")
+              for seed in NAN_SEEDS]
+nan_cases += [("small_step", 1)]
+nan_results, watches = {}, {}
+for case, seed in nan_cases:
+    run = nan_run(case, seed)
+    data = load_data(run)
+    watch = watches[case, seed] = LogVarianceWatch(data.x_train[:500])
     with tempfile.TemporaryDirectory() as folder:
         try:
-            trained = train(run, directory=folder, log_every=0)
-            nan_results[case] = dict(diverged=False, loss=trained.history["loss"][-1])
+            trained = train(run, data, directory=folder, log_every=0, on_batch_end=watch)
+            nan_results[case, seed] = dict(diverged=False, loss=trained.history["loss"][-1])
         except TrainingDiverged as error:
-            nan_results[case] = dict(diverged=True, batch=error.batch, message=str(error))
-for case, result in nan_results.items():
-    model, learning_rate, options = NAN_CASES[case]
-    what = f"{case:<19} Adam {learning_rate:<6g} {options or ''}"
-    outcome = (f"NaN by batch {result['batch']}" if result["diverged"]
+            nan_results[case, seed] = dict(diverged=True, batch=error.batch)
+print(f"{'run':<19} {'seed':>4}  {'Adam':<6} {'outcome':<38} {'largest z_log_var':>17} "
+      f"{'> 88.7 after step':>17}")
+for (case, seed), result in nan_results.items():
+    learning_rate = NAN_CASES[case][1]
+    watch = watches[case, seed]
+    result["max_log_var"] = max(r["max_log_var"] for r in watch.records
+                                if np.isfinite(r["max_log_var"]))
+    result["overflow_step"] = watch.first_overflow()
+    outcome = (f"NaN at batch {result['batch']}" if result["diverged"]
                else f"finished, training loss {result['loss']:.4g} nats")
-    print(f"{what:<60} -> {outcome}")
+    print(f"{case:<19} {seed:>4}  {learning_rate:<6g} {outcome:<38} "
+          f"{result['max_log_var']:>17.4g} {result['overflow_step'] or '-':>17}")
 
 # %% [markdown]
-# The probability form ends in NaN within the first call of 32 batches; the logits form with
-# the same step finishes the epoch at a training loss of 240.3 nats. The step of 1.0 did
-# *not* end in NaN in our run: its loss exploded instead, to 3.667 million nats for the
-# epoch, with the bound or without it (the same figure to four digits), so the log-variance
-# was not what ran away here; a smaller step, 10⁻³, trains normally (283.6 nats). In this
-# run a step far too large showed itself as a loss in the millions, not as NaN, and the
-# bound, which can only prevent an overflow of exp(z_log_var), changed nothing. The
-# remedies, in the order to try them: compute the loss from logits; lower the step; bound the
-# log-variance (or clip the gradient norm, Keras' `clipnorm` on the optimizer).
+# *largest z_log_var*: the largest value the watch recorded over the run before any NaN
+# (over 500 training images and both dimensions, after each step); *> 88.7 after step*: the
+# first step after which it was past float32's limit for exp. Below, the same maximum for the
+# twelve Adam 1.0 runs (a symmetric log scale: linear near 0, logarithmic beyond ±1).
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
+for offset, case in ((-0.12, "large_step"), (0.12, "large_step_bounded")):
+    for diverged, marker in ((False, "o"), (True, "X")):
+        seeds = [s for s in NAN_SEEDS if nan_results[case, s]["diverged"] == diverged]
+        ax.scatter(np.array(seeds) + offset, [nan_results[case, s]["max_log_var"] for s in seeds],
+                   marker=marker, s=80, color="C0" if case == "large_step" else "C1",
+                   label=f"{'no bound' if case == 'large_step' else 'bounded'}: "
+                         f"{'NaN' if diverged else 'finished'} ({len(seeds)})")
+ax.axhline(FLOAT32_EXP_LIMIT, color="k", lw=1, ls="--")
+ax.text(0.01, FLOAT32_EXP_LIMIT * 1.2, "88.7: exp(z_log_var) overflows in float32",
+        transform=ax.get_yaxis_transform(), va="bottom")
+ax.set(xlabel="seed", ylabel="largest z_log_var before any NaN", yscale="symlog",
+       xticks=NAN_SEEDS, ylim=(-300, 1e5),
+       title="Adam 1.0, one epoch: how far the log-variance went")
+ax.legend(fontsize=8, loc="lower right")
+plt.show()
+
+# %% [markdown]
+# The probability form ends in NaN at batch 2; the logits form with the same step finishes
+# the epoch at a training loss of 240.3 nats, so at this step the log of a saturated
+# probability is the whole difference. With Adam 1.0 and no bound, four of the six seeds end
+# in NaN, at batch 2 or 3, and in each of them the largest log-variance had passed 88.7 after
+# the step before (to between 207 and 15,200 on the 500 probe images): the next loss contains
+# exp(z_log_var) = inf. The two seeds that finish never got there (their largest log-variance
+# stays near 0) and end with a loss of millions of nats instead. With the bound, all six
+# seeds finish, and the two seeds that finished without it end at the same losses as before
+# (3.667 and 2.888 million nats): the bound removes the NaN but not the bad step. Adam 10⁻³
+# trains normally (283.6 nats). The remedies, in the order to try them: compute the loss from
+# logits; lower the step, which fixes the cause; bound the log-variance (or clip the gradient
+# norm, Keras' `clipnorm` on the optimizer) to turn an overflow into a loss you can see.
 
 # %% [markdown]
 # ## 4. "My samples are blurry"
@@ -360,14 +419,17 @@ plt.show()
 # σ does act as a KL weight: σ = 0.5 weights the squared error by 2 and ends with the
 # smallest KL (19.9 nats) and the least sharp reconstructions (0.0458); σ = 0.05 weights it by
 # 200 and ends with a KL of 113.3 nats and sharper reconstructions (0.0632). The σ-VAE settles
-# at σ ≈ 0.07 (printed under the table) and lands close to σ = 0.05: reconstructions
+# at σ ≈ 0.07 (printed under the table: the test-set root mean squared error of its mean
+# reconstructions, the σ it would choose there) and lands close to σ = 0.05: reconstructions
 # 0.0628, KL 95.4, and the sharpest samples (0.0423, against 0.0770 for real test images). But
 # sharper is not better samples here: the prior samples of the two small-σ models are the
 # least recognisable (confidence 0.691 and 0.713, Fréchet distance 129.7 and 117.4, against
 # about 0.80 and 65.7 for the Bernoulli and σ = 0.5 models). A likely reason, not measured
 # here: with a KL of 95–113 nats the test images' codes fill the prior less evenly, so more
-# draws from N(0, I) land where the decoder saw no training code. A blurry VAE is one whose KL weight (here 2σ²) is large; shrinking
-# it sharpens reconstructions and can make samples worse, the trade-off of notebook 03.
+# draws from N(0, I) land where the decoder saw no training code. For the reconstructions of
+# a fixed-σ Gaussian VAE, blur goes with a large KL weight (here 2σ²): shrinking it sharpens
+# them and can make the samples worse, the trade-off of notebook 03. The samples of every model
+# here stay blurrier than the test images, whatever the weight.
 
 # %% [markdown]
 # ## 5. "Is my loss good?" Converting what people report
@@ -423,7 +485,10 @@ print(f"\nThe Bernoulli loss floor of grey MNIST (no decoder goes below it): {fl
 #   L_5000 and a training loss are not the same quantity.
 # - **latent size and architecture.** The published figures are for 50 latent units; the
 #   series' binarised model has 2, and its bound, -156.10 nats (K = 100 on 500 test images),
-#   is about 69 nats below the paper's -86.76.
+#   is about 69 nats below the paper's -86.76. Not all of that gap is the latent size: our
+#   model trained for 10 epochs at Adam 10⁻⁴, its bound uses K = 100 rather than the paper's
+#   5000, and its images are thresholded at 0.5, which is neither the paper's static nor its
+#   dynamic (random) binarisation.
 #
 # The table also shows what a per-pixel figure hides: the pixel-mean model's 0.263 per pixel
 # looks small, yet it is 205.9 nats per image, worse than notebook 02's whole negative ELBO
@@ -491,7 +556,7 @@ plt.show()
 # count what was resized or made grey. The model trained on the 4,000 training images reaches
 # a held-out negative ELBO of 165.47 nats on the other 1,000 (reconstruction 160.98, KL 4.49);
 # its reconstructions are blurred and grey, and several change class (a 4 becomes a 9, the 6s
-# and a 2 become 8-like shapes): a 2-D code trained on 4,000 images keeps little of each. For your own folder: `load_image_folder(path)`
+# and two of the three 2s become 8-like shapes): a 2-D code trained on 4,000 images keeps little of each. For your own folder: `load_image_folder(path)`
 # (`image_size=(h, w)` for another size; the conv VAE takes 28 × 28), `split_image_folder`
 # for a held-out set, and `train(image_folder_run(), data, directory=...)`, or
 # `obtain_run` as here.
@@ -534,8 +599,9 @@ plt.show()
 # The ten times larger step is ahead at every epoch (208.3 after 3 epochs, 194.9 after 10).
 # What to take from it: here, the slow start was the initialisation and the step, not the
 # model; compare learning curves over several epochs, not the first ones. The series keeps the
-# articles' settings (Keras' initialisation, Adam 10⁻⁴ for the conv VAE) as its default; only
-# this notebook's image-folder run of section 6 uses 10⁻³, to train in under a minute.
+# articles' settings (Keras' initialisation, Adam 10⁻⁴ for the conv VAE) as its default; apart
+# from this section's comparison and the quick profile, only the image-folder run of section 6
+# uses 10⁻³, to train in under a minute.
 
 # %% [markdown]
 # ## Closing checks
@@ -544,25 +610,59 @@ plt.show()
 # section 1: averaging over pixels = c = 784: the KL vanishes, every output is nearly one image
 assert collapse["pixel mean (c = 784)"]["kl"] < 0.05 < collapse["c = 20"]["kl"]
 assert collapse["pixel mean (c = 784)"]["spread"] < 0.2 * collapse["c = 1 (sum)"]["spread"]
-# section 3: the probability form ends in NaN, the logits form with the same step trains; the
-# far too large step explodes (finite here), bounded or not; the usual step trains
-assert nan_results["probabilities"]["diverged"] and not nan_results["logits"]["diverged"]
-assert not nan_results["small_step"]["diverged"] and nan_results["small_step"]["loss"] < 400
-for case in ("large_step", "large_step_bounded"):
-    assert nan_results[case]["diverged"] or nan_results[case]["loss"] > 1e4, case
+# section 3: the probability form ends in NaN, the logits form with the same step trains; with
+# the bound, a far too large step never ends in NaN; the usual step trains
+assert nan_results["probabilities", 1]["diverged"] and not nan_results["logits", 1]["diverged"]
+assert not nan_results["small_step", 1]["diverged"] and nan_results["small_step", 1]["loss"] < 400
+assert not any(nan_results["large_step_bounded", seed]["diverged"] for seed in NAN_SEEDS)
+assert max(nan_results["large_step_bounded", s]["max_log_var"] for s in NAN_SEEDS) <= 10.0
+unbounded = [nan_results["large_step", seed] for seed in NAN_SEEDS]
 # section 5: the conversions
 assert abs(conversions["pixel-mean model: reconstruction, mean per pixel"]
            - 784 * pixel_mean_loss) < 1e-6
 assert abs(to_nats_per_image(-86.76, "log-likelihood") - 86.76) < 1e-9
 if settings["profile"] == "full":  # the numbers the text quotes
+    # section 3 without the bound: which seeds end in NaN is chaotic, so it is checked on the
+    # committed run only: a NaN right after the step that took z_log_var past 88.7, and only then
+    for r in unbounded:
+        assert r["diverged"] == (r["overflow_step"] is not None), r
+        assert not r["diverged"] or r["overflow_step"] == r["batch"] - 1, r
+    for seed in NAN_SEEDS:  # the seeds that finished unbounded finish at the same loss bounded
+        if not nan_results["large_step", seed]["diverged"]:
+            assert np.isclose(nan_results["large_step_bounded", seed]["loss"],
+                              nan_results["large_step", seed]["loss"], rtol=1e-3), seed
     assert [round(collapse[k]["kl"], 2) for k in collapse] == [6.22, 2.56, 0.65, 0.0]
     assert [round(collapse[k]["spread"], 3) for k in collapse] == [0.115, 0.094, 0.04, 0.0]
     assert [units[r]["active"] for r in units] == [25, 32, 32]
     assert [round(units[r]["elbo"], 2) for r in units] == [-104.06, -105.26, -104.48]
     assert [round(units[r]["iw"], 2) for r in units] == [-100.86, -101.76, -101.19]
-    assert round(nan_results["logits"]["loss"], 1) == 240.3
-    assert round(nan_results["small_step"]["loss"], 1) == 283.6
+    assert round(nan_results["logits", 1]["loss"], 1) == 240.3
+    assert round(nan_results["small_step", 1]["loss"], 1) == 283.6
+    assert nan_results["probabilities", 1]["batch"] == 2
+    assert [r.get("batch") for r in unbounded] == [None, 3, 2, 3, None, 3]
+    assert [round(r["loss"] / 1e6, 3) for r in unbounded if not r["diverged"]] == [3.667, 2.888]
+    assert round(min(r["max_log_var"] for r in unbounded if r["diverged"])) == 207
+    assert round(max(r["max_log_var"] for r in unbounded if r["diverged"]), -2) == 15200
+    assert max(r["max_log_var"] for r in unbounded if not r["diverged"]) < 1.0
+    assert round(collapse["pixel mean (c = 784)"]["to_average"], 3) == 0.003
+    assert [round(units[r]["kl"], 2) for r in units] == [25.88, 27.16, 27.62]
+    assert [round(units[r]["activity"].min(), 4) for r in units][1:] == [0.0110, 0.3778]
+    assert [round(units[r]["kl_per_dim"].min(), 3) for r in units][1:] == [0.006, 0.234]
     assert [round(quality[k]["kl"], 1) for k in quality] == [25.9, 19.9, 113.3, 95.4]
+    assert [round(sharpness[k]["reconstructions"], 4) for k in list(sharpness)[2:]] == \
+        [0.0458, 0.0632, 0.0628]
+    assert [round(quality[k]["mean_confidence"], 3) for k in quality] == \
+        [0.800, 0.806, 0.691, 0.713]
+    assert [round(quality[k]["frechet_distance"], 2) for k in quality] == \
+        [65.64, 65.75, 129.69, 117.38]
+    assert round(conversions["02's MLP VAE, grey MNIST: -ELBO"], 2) == 150.66
+    assert round(conversions["pixel-mean model: reconstruction, mean per pixel"], 1) == 205.9
+    assert round(floor, 1) == 45.5
+    assert len(images.x) == 5000 and len(images.class_names) == 10 and not images.notes
+    assert len(folder_data.x_test) == 1000 and len(folder_data.x_train) == 4000
+    assert [round(folder_result[k], 2) for k in ("reconstruction", "kl")] == [160.98, 4.49]
+    assert round(curves["keras init, Adam 0.0001"][2] - curves["pytorch init, Adam 0.0001"][2]) \
+        == 46
     assert [round(sharpness[k]["samples"], 4) for k in sharpness] == \
         [0.0770, 0.0378, 0.0358, 0.0392, 0.0423]
     assert round(sigma_hat, 2) == 0.07

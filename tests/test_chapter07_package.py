@@ -10,7 +10,8 @@ import pytest
 from keras import ops
 
 from vaetutor.data import load_image_folder, split_image_folder, write_image_folder
-from vaetutor.diagnostics import active_units, image_sharpness, mean_kl_per_dimension, unit_activity
+from vaetutor.diagnostics import (FLOAT32_EXP_LIMIT, LogVarianceWatch, active_units,
+                                  image_sharpness, mean_kl_per_dimension, unit_activity)
 from vaetutor.evaluation import negative_elbo
 from vaetutor.initializers import pytorch_default_init, pytorch_fan_in
 from vaetutor.layers import BoundedLogVar
@@ -237,3 +238,51 @@ def test_the_nan_runs_are_tiny_and_one_of_each_pair_is_the_remedy():
     assert nan_run("large_step_bounded").model_args["log_var_limit"] == 10.0
     with pytest.raises(ValueError, match="unknown case"):
         nan_run("other")
+    seeded = nan_run("large_step", seed=4)
+    assert seeded.seed == seeded.model_args["seed"] == 4 and seeded.name == "nan_large_step_seed4"
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        nan_run("large_step", seed=-1)
+
+
+def test_a_per_batch_hook_sees_every_step_and_changes_no_update(tiny_run, tiny_flat_data,
+                                                                tmp_path):
+    run = dataclasses.replace(tiny_run, name="tiny_hooked", epochs=2)
+    steps = []
+    hooked = train(run, tiny_flat_data, directory=tmp_path / "hooked", log_every=0,
+                   on_batch_end=lambda step, model, logs: steps.append((step, logs["loss"])))
+    plain = train(run, tiny_flat_data, directory=tmp_path / "plain", log_every=0)
+    assert [s for s, _ in steps] == list(range(1, 2 * 4 + 1))  # 256 images, batch 64
+    assert steps[3][1] == pytest.approx(hooked.history["loss"][0], rel=1e-6)  # epoch 1's mean
+    for a, b in zip(hooked.model.get_weights(), plain.model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_with_a_per_batch_hook_the_nan_is_located_to_its_batch(tiny_run, tiny_flat_data,
+                                                               tmp_path):
+    run = dataclasses.replace(tiny_run, name="tiny_diverging", epochs=3, learning_rate=1e3)
+    losses = []
+    with pytest.raises(TrainingDiverged) as caught:
+        train(run, tiny_flat_data, directory=tmp_path, log_every=0,
+              on_batch_end=lambda step, model, logs: losses.append(logs["loss"]))
+    first_bad = next(i for i, v in enumerate(losses, start=1) if not np.isfinite(v))
+    assert caught.value.steps == first_bad == len(losses)
+
+
+def test_the_log_variance_watch_records_the_largest_log_variance_and_the_overflow(batch):
+    model = build_mlp_vae(hidden_units=(8,), latent_dim=2, seed=0)
+    model(batch[:1])
+    head = model.encoder.get_layer("z_log_var")
+    kernel, _ = head.get_weights()
+    watch = LogVarianceWatch(batch)
+    head.set_weights([np.zeros_like(kernel), np.array([3.0, -2.0], "float32")])
+    watch(1, model, {"loss": 10.0, "kl_loss": 1.0})
+    head.set_weights([np.zeros_like(kernel), np.array([-1.0, 95.0], "float32")])
+    watch(2, model, {"loss": float("inf")})
+    assert [r["max_log_var"] for r in watch.records] == pytest.approx([3.0, 95.0])
+    assert watch.records[1]["loss"] == math.inf and math.isnan(watch.records[1]["kl_loss"])
+    assert watch.first_overflow() == 2
+    assert np.isfinite(np.exp(np.float32(FLOAT32_EXP_LIMIT - 0.01)))
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.exp(np.float32(FLOAT32_EXP_LIMIT + 0.01)))
+    with pytest.raises(ValueError, match="probe must be a batch"):
+        LogVarianceWatch(np.zeros(784))

@@ -7,7 +7,9 @@
   inactive unit has q(z_u|x) close to the prior for every x, hence a KL near 0;
 - :func:`image_sharpness`: the mean squared image gradient, a plain measure of how much
   detail an image has (blurring spreads a step over several pixels, and the squares of the
-  smaller steps add up to less).
+  smaller steps add up to less);
+- :class:`LogVarianceWatch`: the encoder's largest log-variance after every training step, to
+  see exp(z_log_var) heading for float32's overflow at 88.7.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from .vae import posterior
 
 #: the activity threshold of Burda et al. (2016)
 ACTIVITY_THRESHOLD = 0.01
+#: the largest z_log_var whose exp is finite in float32: ln(3.4028235e38)
+FLOAT32_EXP_LIMIT = float(np.log(np.finfo(np.float32).max))
 
 
 def unit_activity(z_mean) -> np.ndarray:
@@ -71,3 +75,36 @@ def image_sharpness(images) -> float:
     dx = x[:, :-1, 1:] - x[:, :-1, :-1]
     dy = x[:, 1:, :-1] - x[:, :-1, :-1]
     return float((dx ** 2 + dy ** 2).mean())
+
+
+class LogVarianceWatch:
+    """A per-batch hook for :func:`vaetutor.training.train` (``on_batch_end=``) that records,
+    after every step, the largest encoder log-variance over the images ``probe``
+    ``(n, ...)``, with the epoch's running training loss and KL (from the logs).
+
+    ``records``: one dict per step: ``step`` (from 1), ``max_log_var`` (max over images and
+    dimensions of z_log_var with the weights after that step), ``loss`` and ``kl_loss``.
+    :meth:`first_overflow` is the first step after which exp(z_log_var) is infinite in float32
+    for some probe image (``max_log_var`` > :data:`FLOAT32_EXP_LIMIT`), or None.
+    """
+
+    def __init__(self, probe):
+        self.probe = np.asarray(probe, dtype="float32")
+        if self.probe.ndim < 2 or len(self.probe) == 0:
+            raise ValueError(f"probe must be a batch of images (n, ...) with n >= 1; got shape "
+                             f"{self.probe.shape}")
+        self.records = []
+
+    def __call__(self, step, model, logs):
+        # the encoder itself, not posterior(): after the step that made the weights NaN, the
+        # record says NaN instead of the hook raising
+        z_log_var = ops.convert_to_numpy(model.encoder(self.probe, training=False)[1])
+        self.records.append(dict(step=int(step),
+                                 max_log_var=float(np.max(z_log_var)),
+                                 loss=float(logs.get("loss", np.nan)),
+                                 kl_loss=float(logs.get("kl_loss", np.nan))))
+
+    def first_overflow(self):
+        """The first recorded step whose ``max_log_var`` exceeds :data:`FLOAT32_EXP_LIMIT`."""
+        return next((r["step"] for r in self.records
+                     if r["max_log_var"] > FLOAT32_EXP_LIMIT), None)

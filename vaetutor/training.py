@@ -83,7 +83,8 @@ class TrainingDiverged(RuntimeError):
 
     ``epoch`` (from 1) and ``batch`` (from 1, within the epoch) say where: the loss is checked
     after each call into the compiled step, which runs several batches (:mod:`vaetutor.speed`),
-    so ``batch`` is the last of that call; ``steps`` counts the batches trained in all. The
+    so ``batch`` is the last of that call (the exact batch when ``train`` has an
+    ``on_batch_end`` hook, one batch a call); ``steps`` counts the batches trained in all. The
     checkpoints of the epochs before stay.
     """
 
@@ -92,6 +93,18 @@ class TrainingDiverged(RuntimeError):
         super().__init__(f"run {run_name!r}: the loss became {value} in epoch {epoch}, by "
                          f"batch {batch} (step {steps}); training stopped there and nothing of "
                          "that epoch was saved")
+
+
+class _EveryBatch(keras.callbacks.Callback):
+    """Call ``hook(step, model, logs)`` after every batch; ``step`` counts batches from 1 over
+    the whole run (``first_step`` is the count before this epoch)."""
+
+    def __init__(self, hook, first_step: int):
+        super().__init__()
+        self.hook, self.first_step = hook, first_step
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.hook(self.first_step + batch + 1, self.model, dict(logs or {}))
 
 
 class _StopOnNonFiniteLoss(keras.callbacks.Callback):
@@ -218,13 +231,16 @@ def load_shared_start(run, model, directory: Path, x_first) -> None:
         save_model_weights(model, start_file)
 
 
-def compile_for_run(model, run) -> None:
+def compile_for_run(model, run, *, one_batch_per_call: bool = False) -> None:
     """Compile ``model`` as ``run`` trains it: Adam with ``run.learning_rate`` (and, for the
     classifier, its loss and accuracy: :func:`vaetutor.runs.compile_arguments`), with the
     engine's speed-ups (:func:`vaetutor.speed.compile_for_training`); a built model's optimizer
-    is built too (so that a model saved before any training reloads cleanly)."""
+    is built too (so that a model saved before any training reloads cleanly).
+    ``one_batch_per_call``: one batch per call into the compiled step instead of several (the
+    same updates, slower; what a per-batch hook needs)."""
+    extra = dict(steps_per_execution=1) if one_batch_per_call else {}
     compile_for_training(model, keras.optimizers.Adam(run.learning_rate),
-                         **runs.compile_arguments(run))
+                         **runs.compile_arguments(run), **extra)
     if model.built:
         model.optimizer.build(model.trainable_variables)
 
@@ -256,7 +272,7 @@ def open_run(run, directory, *, source: str = "local", info: dict | None = None,
 
 
 def train(run, data=None, *, directory, model=None, log_every: int = 1,
-          until_epoch: int | None = None, on_epoch_end=None) -> TrainedRun:
+          until_epoch: int | None = None, on_epoch_end=None, on_batch_end=None) -> TrainedRun:
     """Train ``run`` in ``directory``, resuming from its checkpoints; return the trained run.
 
     Builds the model (:func:`vaetutor.runs.build_model`, seeded by ``run.seed``; or uses
@@ -270,6 +286,10 @@ def train(run, data=None, *, directory, model=None, log_every: int = 1,
         log_every: print an epoch line every this many epochs and after the last (0: never).
         until_epoch: stop after this epoch (to train part of a run now, the rest later).
         on_epoch_end: optional ``f(epoch, model, logs)`` after each epoch's checkpoint.
+        on_batch_end: optional ``f(step, model, logs)`` after every batch (``step`` from 1
+            over the run; ``logs`` the epoch's running means so far). The compiled step then
+            runs one batch per call: the same updates, more slowly, and a NaN is located to
+            its exact batch.
 
     A model with a ``begin_epoch(epoch)`` method (the VAE's KL warm-up) has it called before
     each epoch. A loss that becomes NaN or infinite stops training at that batch with
@@ -292,7 +312,7 @@ def train(run, data=None, *, directory, model=None, log_every: int = 1,
         return open_run(run, directory)
     model = runs.build_model(run) if model is None else model
     load_shared_start(run, model, directory, x[:1])
-    compile_for_run(model, run)
+    compile_for_run(model, run, one_batch_per_call=on_batch_end is not None)
 
     done = _resume(model, directory, x[:1])
     history = {k: v[:done] for k, v in history.items()}
@@ -306,13 +326,14 @@ def train(run, data=None, *, directory, model=None, log_every: int = 1,
         if hasattr(model, "begin_epoch"):  # a loss that changes over training (KL warm-up)
             model.begin_epoch(epoch)
         guard = _StopOnNonFiniteLoss()
+        batches = -(-len(x) // run.batch_size)
+        hooks = [] if on_batch_end is None else [_EveryBatch(on_batch_end, epoch * batches)]
         with transposed_convolutions_as_matmul(model):
             result = model.fit(x[order], None if y is None else y[order],
                                batch_size=run.batch_size, epochs=epoch + 1, initial_epoch=epoch,
                                shuffle=False, validation_data=validation, verbose=0,
-                               callbacks=[guard])
+                               callbacks=[*hooks, guard])
         if guard.batch is not None:  # Keras reports the last batch of a call of several
-            batches = -(-len(x) // run.batch_size)
             guard.batch = min(guard.batch, batches)
             steps = epoch * batches + guard.batch
             raise TrainingDiverged(run.name, epoch + 1, guard.batch, steps, guard.value)

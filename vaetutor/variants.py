@@ -58,6 +58,7 @@ class ProbabilityVAE(VAE):
         saturates)."""
         terms = super().loss_terms(x, outputs)
         p = ops.sigmoid(outputs["logits"])
+        x = ops.cast(x, p.dtype)  # NumPy images too, on every backend
         # the one change: log of a probability that float32 can round to exactly 0 or 1
         reconstruction_loss = -ops.sum(x * ops.log(p) + (1.0 - x) * ops.log(1.0 - p), axis=-1)
         loss = reconstruction_loss + self.kl_weight * terms["kl_loss"]
@@ -88,7 +89,8 @@ class GaussianDecoderVAE(VAE):
     def loss_terms(self, x, outputs):
         """Per-example terms ``(batch,)``: -log N(x; mu, sigma^2) summed over pixels, KL, ..."""
         terms = super().loss_terms(x, outputs)
-        squared = ops.square(x - ops.sigmoid(outputs["logits"]))
+        mu = ops.sigmoid(outputs["logits"])
+        squared = ops.square(ops.cast(x, mu.dtype) - mu)  # NumPy images too, on every backend
         pixels = math.prod(int(d) for d in x.shape[1:])
         if self.sigma == "optimal":
             log_sigma = 0.5 * ops.log(ops.maximum(ops.mean(squared), 1e-6))
