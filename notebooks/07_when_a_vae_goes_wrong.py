@@ -29,8 +29,8 @@
 # **You will learn**
 # - why averaging the reconstruction over pixels turns a VAE into a KL-dominated model;
 # - how to count the latent units a VAE really uses, and what KL warm-up and free bits change;
-# - two real causes of a NaN loss, one reproduced in training and one in float32 arithmetic,
-#   and what prevents each;
+# - two real causes of a NaN loss, both reproduced in one epoch of training, what prevents
+#   each, and what a bound on the log-variance does not fix;
 # - why a Gaussian decoder with a fixed σ blurs, and what learning σ does;
 # - how to convert a reported loss into nats per image before comparing it;
 # - how to train the series' conv VAE on a folder of your own images;
@@ -41,6 +41,7 @@ import logging
 import tempfile
 from pathlib import Path
 
+import keras
 import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
@@ -70,7 +71,7 @@ from vaetutor.source import show_source
 from vaetutor.training import TrainingDiverged, train
 from vaetutor.variants import GaussianDecoderVAE, KLRemediesVAE, PixelMeanVAE, ProbabilityVAE
 
-# section 3 trains five small models in a row: TensorFlow's warning that its training function
+# section 3 trains twenty small models in a row: TensorFlow's warning that its training function
 # was traced again for each is expected there, and says nothing about the models
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
@@ -144,8 +145,9 @@ for name, row in collapse.items():
 # c = 20, and the spread from 0.115 to 0.040. The cure is to sum the reconstruction over
 # the pixels (`bernoulli_log_likelihood` in `vaetutor.losses` does), or to multiply Keras'
 # mean by 784. Notebook 04's Fashion-MNIST article has the opposite mismatch: it sums the
-# reconstruction over the batch but averages the KL over it, which weights the KL by 1/B
-# (c = 0.01 at batch 100), too little rather than too much.
+# reconstruction over the batch but averages its one-sample KL estimate, log q(z|x) - log p(z),
+# over it. For a batch of B images that weights the KL by 1/B (c = 0.01 at batch 100): too
+# little rather than too much (see notebook 04).
 
 # %%
 fig, axes = plt.subplots(len(section1) + 1, 1, figsize=(8, 1.3 * (len(section1) + 1)),
@@ -195,11 +197,12 @@ for remedy, row in units.items():
 # The plain run uses 25 of its 32 units; the other 7 keep their encoder mean nearly constant
 # (activity below 0.01) and a KL near 0 (the right-hand end of the panels below). In this run
 # (one seed each), both remedies make all 32 units active by the 0.01 threshold, at about the
-# same total KL (27.16 and 27.62 nats against 25.88), but not all by much: warm-up's least
-# used unit has an activity of 0.0110, just above the threshold, and a KL of 0.006 nats;
-# with free bits the least active unit is well above it (0.378) and the smallest KL per
-# dimension, 0.234 nats, sits just under the 0.25-nat floor below which the penalty gives no
-# gradient (the last two columns).
+# same total KL (27.16 and 27.62 nats against 25.88), but warm-up only just: its least
+# active unit (also the one with the smallest KL, the last orange bar of both panels) has an
+# activity of 0.0110, just above the threshold, and a KL of 0.006 nats. With free bits the
+# least active unit is well above the threshold (0.378), and the smallest KL per dimension,
+# 0.234 nats, sits just under the 0.25-nat floor below which the penalty gives no gradient
+# (the last two columns).
 # Neither improves the model as a density: the held-out ELBO is -104.06 nats plain, -105.26
 # with warm-up and -104.48 with free bits, and the importance-weighted bound (K = 100, on 500
 # test images) orders them the same way (-100.86, -101.76, -101.19). On this data and
@@ -239,10 +242,11 @@ plt.show()
 # Two causes, each reproduced in one epoch on 10,000 binarised MNIST images with the 2-D MLP
 # VAE (256 hidden units, batch 128). The engine checks the loss as it trains and stops with a
 # `TrainingDiverged` error that names the run, the epoch and the batch, as Keras'
-# `TerminateOnNaN` callback would stop it. Here each run also gets a per-batch hook
-# (`train(..., on_batch_end=...)`, the same updates one batch at a time), a
-# `LogVarianceWatch` that records the encoder's largest log-variance on 500 training images
-# after every step, so the NaN is located to its batch and we can see what led to it.
+# `TerminateOnNaN` callback would stop it. Each run here also passes a `LogVarianceWatch` as
+# a per-batch hook (`train(..., on_batch_end=watch)`): training then runs one batch per call,
+# with the same updates, and after every step the watch records the encoder's largest
+# log-variance on 500 training images, so the NaN is located to its batch and we can see
+# what led to it.
 #
 # **Cause 1: log of a probability that rounded to 0 or 1.** Written from probabilities,
 # the cross-entropy is -[x log p + (1 - x) log(1 - p)] with p = sigmoid(logit). In float32,
@@ -257,36 +261,37 @@ show_source(ProbabilityVAE.loss_terms)
 # %% tags=["nbval-ignore-output"]
 # float32 sigmoid near 1 (the last digits depend on the backend's formula)
 logits = np.array([15.0, 16.0, 17.0, 18.0], "float32")
-p = ops.convert_to_numpy(ops.sigmoid(logits))
-for logit, value in zip(logits, p):
+sigmoids = ops.convert_to_numpy(ops.sigmoid(logits))
+for logit, value in zip(logits, sigmoids):
     print(f"logit {logit:>4}: sigmoid = {value!r:<12} 1 - sigmoid = {np.float32(1) - value:.3g}")
 
 # %% [markdown]
 # **Cause 2: exp(z_log_var) overflows.** The KL and the sample contain exp(z_log_var), which is
 # infinite in float32 once z_log_var > 88.7 (the sample's exp(z_log_var / 2) only above about
-# 177); the KL is then infinite, as the float32 arithmetic below shows for one code, and an
-# infinite gradient makes the weights NaN at the next update. A bounded log-variance,
+# 177); the KL is then infinite, as the float32 arithmetic below shows for one code, so the
+# loss is infinite or NaN at the next batch and the engine stops there (without the guard, the
+# update would make the weights NaN). A bounded log-variance,
 # 10·tanh(z_log_var / 10), keeps the exponential finite.
 
 # %%
+overflow = {}
 for log_var in (10.0, 88.0, 89.0):
     z_log_var = np.full((1, 1), log_var, "float32")
     kl = kl_to_standard_normal(np.zeros((1, 1), "float32"), z_log_var)
-    exp = float(ops.convert_to_numpy(ops.exp(z_log_var))[0, 0])
+    exp = overflow[log_var] = float(ops.convert_to_numpy(ops.exp(z_log_var))[0, 0])
     print(f"z_log_var = {log_var:>4}: exp = {exp:.3e}, "
           f"KL = {float(ops.convert_to_numpy(kl)[0]):.3e}")
 
 # %% [markdown]
 # The runs: the probability form and the logits form with the same large step (Adam 0.03);
-# a far too large step (Adam 1.0), with and without the bounded log-variance, from six seeds
-# (each its own initial weights and data order), since whether such a step ends in NaN varies
-# from seed to seed; and the usual 10⁻³.
+# a far too large step (Adam 1.0), with and without the bounded log-variance, and the usual
+# 10⁻³, each from six seeds (each its own initial weights and data order), since whether
+# such a step ends in NaN varies from seed to seed.
 
 # %% tags=["nbval-ignore-output"]
 nan_cases = [(case, 1) for case in ("probabilities", "logits")]
-nan_cases += [(case, seed) for case in ("large_step", "large_step_bounded")
+nan_cases += [(case, seed) for case in ("large_step", "large_step_bounded", "small_step")
               for seed in NAN_SEEDS]
-nan_cases += [("small_step", 1)]
 nan_results, watches = {}, {}
 for case, seed in nan_cases:
     run = nan_run(case, seed)
@@ -297,7 +302,7 @@ for case, seed in nan_cases:
             trained = train(run, data, directory=folder, log_every=0, on_batch_end=watch)
             nan_results[case, seed] = dict(diverged=False, loss=trained.history["loss"][-1])
         except TrainingDiverged as error:
-            nan_results[case, seed] = dict(diverged=True, batch=error.batch)
+            nan_results[case, seed] = dict(diverged=True, batch=error.batch, value=error.value)
 print(f"{'run':<19} {'seed':>4}  {'Adam':<6} {'outcome':<38} {'largest z_log_var':>17} "
       f"{'> 88.7 after step':>17}")
 for (case, seed), result in nan_results.items():
@@ -306,19 +311,20 @@ for (case, seed), result in nan_results.items():
     result["max_log_var"] = max(r["max_log_var"] for r in watch.records
                                 if np.isfinite(r["max_log_var"]))
     result["overflow_step"] = watch.first_overflow()
-    outcome = (f"NaN at batch {result['batch']}" if result["diverged"]
+    outcome = (f"loss {result['value']} at batch {result['batch']}" if result["diverged"]
                else f"finished, training loss {result['loss']:.4g} nats")
     print(f"{case:<19} {seed:>4}  {learning_rate:<6g} {outcome:<38} "
           f"{result['max_log_var']:>17.4g} {result['overflow_step'] or '-':>17}")
 
 # %% [markdown]
-# *largest z_log_var*: the largest value the watch recorded over the run before any NaN
-# (over 500 training images and both dimensions, after each step); *> 88.7 after step*: the
-# first step after which it was past float32's limit for exp. Below, the same maximum for the
-# twelve Adam 1.0 runs (a symmetric log scale: linear near 0, logarithmic beyond ±1).
+# *bounded*: the log-variance passed through 10·tanh(z_log_var / 10). *largest z_log_var*: the
+# largest finite value the watch recorded over the run (over 500 training images and both
+# dimensions, after each step); *> 88.7 after step*: the first step after which it was past
+# float32's limit for exp. Below, the same maximum for the twelve Adam 1.0 runs (a symmetric
+# log scale: linear between -1 and 1, logarithmic beyond).
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
+fig, ax = plt.subplots(figsize=(9, 3.8), layout="constrained")
 for offset, case in ((-0.12, "large_step"), (0.12, "large_step_bounded")):
     for diverged, marker in ((False, "o"), (True, "X")):
         seeds = [s for s in NAN_SEEDS if nan_results[case, s]["diverged"] == diverged]
@@ -327,27 +333,38 @@ for offset, case in ((-0.12, "large_step"), (0.12, "large_step_bounded")):
                    label=f"{'no bound' if case == 'large_step' else 'bounded'}: "
                          f"{'NaN' if diverged else 'finished'} ({len(seeds)})")
 ax.axhline(FLOAT32_EXP_LIMIT, color="k", lw=1, ls="--")
-ax.text(0.01, FLOAT32_EXP_LIMIT * 1.2, "88.7: exp(z_log_var) overflows in float32",
-        transform=ax.get_yaxis_transform(), va="bottom")
-ax.set(xlabel="seed", ylabel="largest z_log_var before any NaN", yscale="symlog",
-       xticks=NAN_SEEDS, ylim=(-300, 1e5),
+ax.text(0.01, FLOAT32_EXP_LIMIT * 0.8, "88.7: exp(z_log_var) overflows in float32",
+        transform=ax.get_yaxis_transform(), va="top")
+ax.set_yscale("symlog", linthresh=1)
+ax.set(xlabel="seed", ylabel="largest finite z_log_var", xticks=NAN_SEEDS, ylim=(-300, 1e5),
        title="Adam 1.0, one epoch: how far the log-variance went")
-ax.legend(fontsize=8, loc="lower right")
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
 plt.show()
 
 # %% [markdown]
 # The probability form ends in NaN at batch 2; the logits form with the same step finishes
-# the epoch at a training loss of 240.3 nats, so at this step the log of a saturated
-# probability is the whole difference. With Adam 1.0 and no bound, four of the six seeds end
-# in NaN, at batch 2 or 3, and in each of them the largest log-variance had passed 88.7 after
-# the step before (to between 207 and 15,200 on the 500 probe images): the next loss contains
-# exp(z_log_var) = inf. The two seeds that finish never got there (their largest log-variance
-# stays near 0) and end with a loss of millions of nats instead. With the bound, all six
-# seeds finish, and the two seeds that finished without it end at the same losses as before
-# (3.667 and 2.888 million nats): the bound removes the NaN but not the bad step. Adam 10⁻³
-# trains normally (283.6 nats). The remedies, in the order to try them: compute the loss from
-# logits; lower the step, which fixes the cause; bound the log-variance (or clip the gradient
-# norm, Keras' `clipnorm` on the optimizer) to turn an overflow into a loss you can see.
+# the epoch at a training loss of 240.3 nats. The two runs differ only in how the same
+# cross-entropy is written, and this run's log-variance stayed below 0 (-3.38), so the NaN
+# comes from the probability form's arithmetic, most likely a saturated probability (the
+# logits were not recorded).
+#
+# With Adam 1.0 and no bound, four of the six seeds end in NaN, at batch 2 or 3, and in each
+# of them the largest log-variance had passed 88.7 after the step before (reaching between 207
+# and 15,200 on the 500 probe images), so the next batch's KL very likely contains
+# exp(z_log_var) = inf. The two seeds that finish never got there (their largest
+# log-variance stays near 0) and end with a loss of millions of nats instead. With the bound,
+# all six seeds finish, at 2.2 to 3.7 million nats: the bound removes the NaN but not the bad
+# step. In seeds 2 and 3 the bounded log-variance ran to its ceiling of 10; in seeds 4 and 6
+# it stayed below 0: the bound changes the path of training, not only its largest values.
+# Adam 10⁻³ trains normally from all six seeds (training losses 283.6 to 292.8 nats),
+# including the four that ended in NaN at 1.0.
+#
+# The remedies, in the order to try them: compute the loss from logits; lower the step, which
+# removed the NaN here and trains; bound the log-variance to turn an overflow into a loss you
+# can see. (Clipping the gradient norm, Keras' `clipnorm`, is often suggested but was not
+# tried here; with Adam, which divides the gradient by its own running size, it limits the
+# step little.) Which seeds end in NaN depends on the starting weights, and Keras' other
+# backends draw them differently, so there a different set of seeds may.
 
 # %% [markdown]
 # ## 4. "My samples are blurry"
@@ -410,26 +427,29 @@ plt.show()
 
 # %% [markdown]
 # *Sharpness*: the mean over pixels of dx² + dy², the squared differences to the right and
-# lower neighbours (`vaetutor.diagnostics.image_sharpness`; blur spreads an edge over several pixels and
-# lowers it). *Confidence* and *Fréchet*: notebook 06's classifier scores of the prior samples
+# lower neighbours (`vaetutor.diagnostics.image_sharpness`; blur spreads an edge over several
+# pixels and lowers it). *Confidence* and *Fréchet*: notebook 06's classifier scores of the prior samples
 # (mean top-class probability, higher is more recognisable; Fréchet distance of the
 # classifier's features to the test images', lower is closer). The Bernoulli decoder shows
 # pixel probabilities, the Gaussian ones their means μ(z).
 #
 # σ does act as a KL weight: σ = 0.5 weights the squared error by 2 and ends with the
-# smallest KL (19.9 nats) and the least sharp reconstructions (0.0458); σ = 0.05 weights it by
-# 200 and ends with a KL of 113.3 nats and sharper reconstructions (0.0632). The σ-VAE settles
-# at σ ≈ 0.07 (printed under the table: the test-set root mean squared error of its mean
-# reconstructions, the σ it would choose there) and lands close to σ = 0.05: reconstructions
-# 0.0628, KL 95.4, and the sharpest samples (0.0423, against 0.0770 for real test images). But
-# sharper is not better samples here: the prior samples of the two small-σ models are the
-# least recognisable (confidence 0.691 and 0.713, Fréchet distance 129.7 and 117.4, against
-# about 0.80 and 65.7 for the Bernoulli and σ = 0.5 models). A likely reason, not measured
-# here: with a KL of 95–113 nats the test images' codes fill the prior less evenly, so more
-# draws from N(0, I) land where the decoder saw no training code. For the reconstructions of
-# a fixed-σ Gaussian VAE, blur goes with a large KL weight (here 2σ²): shrinking it sharpens
-# them and can make the samples worse, the trade-off of notebook 03. The samples of every model
-# here stay blurrier than the test images, whatever the weight.
+# smallest KL (19.9 nats) and the least sharp reconstructions of the four (0.0458, against
+# 0.0499 for the Bernoulli model); σ = 0.05 weights it by 200 and ends with a KL of 113.3 nats
+# and sharper reconstructions (0.0632). The σ-VAE settles close to σ = 0.05: its σ, computed
+# as it trains but here on the test set (the root mean squared error of its mean
+# reconstructions, printed under the table), is 0.070, and it ends with reconstructions of
+# 0.0628, a KL of 95.4, and the sharpest samples (0.0423, against 0.0770 for real test
+# images). But sharper is not better samples here: the prior samples of the two small-σ models
+# are the least recognisable (confidence 0.691 and 0.713, Fréchet distance 129.7 and 117.4,
+# against about 0.80 and 65.7 for the Bernoulli and σ = 0.5 models). A likely reason, not
+# measured here: with a KL of 95–113 nats the test images' codes fill the prior less evenly,
+# so more draws from N(0, I) land where the decoder saw no training code. For the
+# reconstructions of a fixed-σ Gaussian VAE, blur goes with a large KL weight (here 2σ²):
+# shrinking it sharpens them and can make the samples worse, the trade-off of notebook 03. By
+# this measure the prior samples of all four models score below the test images (0.036–0.042
+# against 0.077); the measure counts edges as well as their steepness, and in the figure the
+# small-σ samples look broken rather than blurred.
 
 # %% [markdown]
 # ## 5. "Is my loss good?" Converting what people report
@@ -485,10 +505,11 @@ print(f"\nThe Bernoulli loss floor of grey MNIST (no decoder goes below it): {fl
 #   L_5000 and a training loss are not the same quantity.
 # - **latent size and architecture.** The published figures are for 50 latent units; the
 #   series' binarised model has 2, and its bound, -156.10 nats (K = 100 on 500 test images),
-#   is about 69 nats below the paper's -86.76. Not all of that gap is the latent size: our
-#   model trained for 10 epochs at Adam 10⁻⁴, its bound uses K = 100 rather than the paper's
-#   5000, and its images are thresholded at 0.5, which is neither the paper's static nor its
-#   dynamic (random) binarisation.
+#   is about 69 nats below the paper's -86.76. How much of that gap is the latent size is not
+#   measured here: our model also differs in architecture (convolutional) and training (10
+#   epochs at Adam 10⁻⁴), in its bound (K = 100 rather than 5000, which can only lower ours),
+#   and in its data (thresholded at 0.5, neither the paper's static nor its dynamic
+#   binarisation; deterministic data may be easier to model, not harder).
 #
 # The table also shows what a per-pixel figure hides: the pixel-mean model's 0.263 per pixel
 # looks small, yet it is 205.9 nats per image, worse than notebook 02's whole negative ELBO
@@ -522,9 +543,10 @@ print("files such as", images.files[:2], "; notes:", images.notes or "none")
 Image.new("L", (28, 28), 0).save(work / "mixed" / "small.png")
 Image.new("L", (64, 48), 128).save(work / "mixed" / "large.png")
 Image.new("RGB", (28, 28), (200, 30, 30)).save(work / "mixed" / "red.png")
+unclean = {}
 for name in ("empty", "not_images", "mixed"):
     try:
-        result = load_image_folder(work / name)
+        result = unclean[name] = load_image_folder(work / name)
         print(f"{name}: loaded {len(result.x)} images; notes: {list(result.notes)}")
     except ValueError as error:
         print(f"{name}: ValueError: {str(error).replace(str(work), '<work>')}")
@@ -556,7 +578,9 @@ plt.show()
 # count what was resized or made grey. The model trained on the 4,000 training images reaches
 # a held-out negative ELBO of 165.47 nats on the other 1,000 (reconstruction 160.98, KL 4.49);
 # its reconstructions are blurred and grey, and several change class (a 4 becomes a 9, the 6s
-# and two of the three 2s become 8-like shapes): a 2-D code trained on 4,000 images keeps little of each. For your own folder: `load_image_folder(path)`
+# and two of the three 2s become 8-like shapes): a 2-D code trained on 4,000 images keeps
+# little of each (we did not compare with more images or a larger code). For your own
+# folder: `load_image_folder(path)`
 # (`image_size=(h, w)` for another size; the conv VAE takes 28 × 28), `split_image_folder`
 # for a held-out set, and `train(image_folder_run(), data, directory=...)`, or
 # `obtain_run` as here.
@@ -595,13 +619,15 @@ plt.show()
 # %% [markdown]
 # After 3 epochs the PyTorch initialisation is 46 nats ahead (237.5 against 283.5 nats); the
 # issue that asked for this notebook (this project's issue 24) reported a similar gap from
-# plain PyTorch code (about 241 against 297 nats after 3 epochs, batch size not stated). The gap closes: by epoch 10 the two are 215.0 and 215.3.
+# plain PyTorch code (about 241 against 297 nats after 3 epochs, batch size not stated). The
+# gap closes: by epoch 10 the two are 215.0 and 215.3.
 # The ten times larger step is ahead at every epoch (208.3 after 3 epochs, 194.9 after 10).
 # What to take from it: here, the slow start was the initialisation and the step, not the
 # model; compare learning curves over several epochs, not the first ones. The series keeps the
-# articles' settings (Keras' initialisation, Adam 10⁻⁴ for the conv VAE) as its default; apart
-# from this section's comparison and the quick profile, only the image-folder run of section 6
-# uses 10⁻³, to train in under a minute.
+# articles' settings (Keras' initialisation, Adam 10⁻⁴ for the conv VAE) as its default; of
+# the conv VAE runs, apart from this section's comparison and the quick profile, only the
+# image-folder run of section 6 uses 10⁻³, to train in under a minute (the MLP VAEs of
+# sections 1–4 use 10⁻³ throughout).
 
 # %% [markdown]
 # ## Closing checks
@@ -610,12 +636,19 @@ plt.show()
 # section 1: averaging over pixels = c = 784: the KL vanishes, every output is nearly one image
 assert collapse["pixel mean (c = 784)"]["kl"] < 0.05 < collapse["c = 20"]["kl"]
 assert collapse["pixel mean (c = 784)"]["spread"] < 0.2 * collapse["c = 1 (sum)"]["spread"]
-# section 3: the probability form ends in NaN, the logits form with the same step trains; with
-# the bound, a far too large step never ends in NaN; the usual step trains
-assert nan_results["probabilities", 1]["diverged"] and not nan_results["logits", 1]["diverged"]
-assert not nan_results["small_step", 1]["diverged"] and nan_results["small_step", 1]["loss"] < 400
+# section 3: the logits form trains; with the bound, a far too large step never ends in NaN;
+# the usual step trains. (Whether the probability form saturates in this run depends on the
+# starting weights, which differ between backends: checked on TensorFlow, the committed run.)
+assert not nan_results["logits", 1]["diverged"]
+if keras.backend.backend() == "tensorflow":
+    assert nan_results["probabilities", 1]["diverged"]
+assert not any(nan_results["small_step", s]["diverged"] for s in NAN_SEEDS)
+assert max(nan_results["small_step", s]["loss"] for s in NAN_SEEDS) < 400
 assert not any(nan_results["large_step_bounded", seed]["diverged"] for seed in NAN_SEEDS)
 assert max(nan_results["large_step_bounded", s]["max_log_var"] for s in NAN_SEEDS) <= 10.0
+assert np.isfinite(overflow[88.0]) and np.isinf(overflow[89.0])  # float32's exp limit, 88.7
+if keras.backend.backend() == "tensorflow":  # Keras' float32 sigmoid is exactly 1 from 17
+    assert sigmoids[2] == 1.0 and sigmoids[1] < 1.0
 unbounded = [nan_results["large_step", seed] for seed in NAN_SEEDS]
 # section 5: the conversions
 assert abs(conversions["pixel-mean model: reconstruction, mean per pixel"]
@@ -638,19 +671,27 @@ if settings["profile"] == "full":  # the numbers the text quotes
     assert [round(units[r]["iw"], 2) for r in units] == [-100.86, -101.76, -101.19]
     assert round(nan_results["logits", 1]["loss"], 1) == 240.3
     assert round(nan_results["small_step", 1]["loss"], 1) == 283.6
+    assert round(max(nan_results["small_step", s]["loss"] for s in NAN_SEEDS), 1) == 292.8
     assert nan_results["probabilities", 1]["batch"] == 2
     assert [r.get("batch") for r in unbounded] == [None, 3, 2, 3, None, 3]
     assert [round(r["loss"] / 1e6, 3) for r in unbounded if not r["diverged"]] == [3.667, 2.888]
     assert round(min(r["max_log_var"] for r in unbounded if r["diverged"])) == 207
     assert round(max(r["max_log_var"] for r in unbounded if r["diverged"]), -2) == 15200
-    assert max(r["max_log_var"] for r in unbounded if not r["diverged"]) < 1.0
+    assert max(abs(r["max_log_var"]) for r in unbounded if not r["diverged"]) < 1.0
+    assert round(nan_results["probabilities", 1]["max_log_var"], 2) == -3.38
+    bounded_losses = [nan_results["large_step_bounded", s]["loss"] / 1e6 for s in NAN_SEEDS]
+    assert round(min(bounded_losses), 1) == 2.2 and round(max(bounded_losses), 1) == 3.7
+    assert [nan_results["large_step_bounded", s]["max_log_var"] == 10.0 for s in (2, 3)] \
+        == [True, True]
+    assert all(nan_results["large_step_bounded", s]["max_log_var"] < 0 for s in (4, 6))
+    assert round(min(nan_results["small_step", s]["loss"] for s in NAN_SEEDS), 1) == 283.6
     assert round(collapse["pixel mean (c = 784)"]["to_average"], 3) == 0.003
     assert [round(units[r]["kl"], 2) for r in units] == [25.88, 27.16, 27.62]
     assert [round(units[r]["activity"].min(), 4) for r in units][1:] == [0.0110, 0.3778]
     assert [round(units[r]["kl_per_dim"].min(), 3) for r in units][1:] == [0.006, 0.234]
     assert [round(quality[k]["kl"], 1) for k in quality] == [25.9, 19.9, 113.3, 95.4]
-    assert [round(sharpness[k]["reconstructions"], 4) for k in list(sharpness)[2:]] == \
-        [0.0458, 0.0632, 0.0628]
+    assert [round(sharpness[k]["reconstructions"], 4) for k in list(sharpness)[1:]] == \
+        [0.0499, 0.0458, 0.0632, 0.0628]
     assert [round(quality[k]["mean_confidence"], 3) for k in quality] == \
         [0.800, 0.806, 0.691, 0.713]
     assert [round(quality[k]["frechet_distance"], 2) for k in quality] == \
@@ -658,6 +699,15 @@ if settings["profile"] == "full":  # the numbers the text quotes
     assert round(conversions["02's MLP VAE, grey MNIST: -ELBO"], 2) == 150.66
     assert round(conversions["pixel-mean model: reconstruction, mean per pixel"], 1) == 205.9
     assert round(floor, 1) == 45.5
+    assert round(binary_bound - PUBLISHED_VAE_LOG_LIKELIHOOD) == -69
+    assert (binary_run.epochs, binary_run.learning_rate) == (10, 1e-4)
+    # section 2: the plain run's 7 idle units have a KL near 0; warm-up's least active unit is
+    # also its smallest-KL one
+    assert np.sort(units["none"]["kl_per_dim"])[:7].max() < 0.05
+    assert np.argmin(units["warmup"]["activity"]) == np.argmin(units["warmup"]["kl_per_dim"])
+    # section 6: the unclean folders, and the twelve held-out images shown
+    assert set(unclean) == {"mixed"} and len(unclean["mixed"].notes) == 2
+    assert list(folder_data.y_test[:12]) == [4, 2, 0, 9, 6, 6, 2, 1, 2, 0, 8, 1]
     assert len(images.x) == 5000 and len(images.class_names) == 10 and not images.notes
     assert len(folder_data.x_test) == 1000 and len(folder_data.x_train) == 4000
     assert [round(folder_result[k], 2) for k in ("reconstruction", "kl")] == [160.98, 4.49]
@@ -670,6 +720,8 @@ if settings["profile"] == "full":  # the numbers the text quotes
     assert round(folder_result["negative_elbo"], 2) == 165.47
     assert [round(curves[k][2], 1) for k in curves] == [283.5, 237.5, 208.3]
     assert [round(curves[k][-1], 1) for k in curves] == [215.3, 215.0, 194.9]
+    larger_step = np.array(curves["keras init, Adam 0.001"])
+    assert all(np.all(larger_step < np.array(curves[k])) for k in list(curves)[:2])
 print("all checks passed")
 
 # %% [markdown]
