@@ -29,8 +29,8 @@
 # **You will learn**
 # - why averaging the reconstruction over pixels turns a VAE into a KL-dominated model;
 # - how to count the latent units a VAE really uses, and what KL warm-up and free bits change;
-# - two real causes of a NaN loss, both reproduced in one epoch of training, what prevents
-#   each, and what a bound on the log-variance does not fix;
+# - two causes of a NaN loss, each met in one epoch of training, what prevents each, and
+#   what a bound on the log-variance does not fix;
 # - why a Gaussian decoder with a fixed σ blurs, and what learning σ does;
 # - how to convert a reported loss into nats per image before comparing it;
 # - how to train the series' conv VAE on a folder of your own images;
@@ -198,7 +198,8 @@ for remedy, row in units.items():
 # (activity below 0.01) and a KL near 0 (the right-hand end of the panels below). In this run
 # (one seed each), both remedies make all 32 units active by the 0.01 threshold, at about the
 # same total KL (27.16 and 27.62 nats against 25.88), but warm-up only just: its least
-# active unit (also the one with the smallest KL, the last orange bar of both panels) has an
+# active unit (also the one with the smallest KL: the last orange bar of the right panel; in
+# the left panel its 0.006 nats is too short to see) has an
 # activity of 0.0110, just above the threshold, and a KL of 0.006 nats. With free bits the
 # least active unit is well above the threshold (0.378), and the smallest KL per dimension,
 # 0.234 nats, sits just under the 0.25-nat floor below which the penalty gives no gradient
@@ -239,7 +240,7 @@ plt.show()
 # %% [markdown]
 # ## 3. "The loss is NaN"
 #
-# Two causes, each reproduced in one epoch on 10,000 binarised MNIST images with the 2-D MLP
+# Two causes, each met in one epoch on 10,000 binarised MNIST images with the 2-D MLP
 # VAE (256 hidden units, batch 128). The engine checks the loss as it trains and stops with a
 # `TrainingDiverged` error that names the run, the epoch and the batch, as Keras'
 # `TerminateOnNaN` callback would stop it. Each run here also passes a `LogVarianceWatch` as
@@ -269,8 +270,9 @@ for logit, value in zip(logits, sigmoids):
 # **Cause 2: exp(z_log_var) overflows.** The KL and the sample contain exp(z_log_var), which is
 # infinite in float32 once z_log_var > 88.7 (the sample's exp(z_log_var / 2) only above about
 # 177); the KL is then infinite, as the float32 arithmetic below shows for one code, so the
-# loss is infinite or NaN at the next batch and the engine stops there (without the guard, the
-# update would make the weights NaN). A bounded log-variance,
+# loss is no longer finite at the next batch. The engine checks the loss after each batch's
+# update and stops there: the weights may already be NaN, but nothing more is trained on
+# them. A bounded log-variance,
 # 10·tanh(z_log_var / 10), keeps the exponential finite.
 
 # %%
@@ -283,10 +285,10 @@ for log_var in (10.0, 88.0, 89.0):
           f"KL = {float(ops.convert_to_numpy(kl)[0]):.3e}")
 
 # %% [markdown]
-# The runs: the probability form and the logits form with the same large step (Adam 0.03);
-# a far too large step (Adam 1.0), with and without the bounded log-variance, and the usual
-# 10⁻³, each from six seeds (each its own initial weights and data order), since whether
-# such a step ends in NaN varies from seed to seed.
+# The runs: the probability form and the logits form with the same large step (Adam 0.03),
+# seed 1; then, each from six seeds (each its own initial weights and data order), a far too
+# large step (Adam 1.0) with and without the bounded log-variance, and the usual 10⁻³. Six
+# seeds because whether Adam 1.0 ends in NaN varies from seed to seed.
 
 # %% tags=["nbval-ignore-output"]
 nan_cases = [(case, 1) for case in ("probabilities", "logits")]
@@ -304,24 +306,31 @@ for case, seed in nan_cases:
         except TrainingDiverged as error:
             nan_results[case, seed] = dict(diverged=True, batch=error.batch, value=error.value)
 print(f"{'run':<19} {'seed':>4}  {'Adam':<6} {'outcome':<38} {'largest z_log_var':>17} "
-      f"{'> 88.7 after step':>17}")
+      f"{'> 88.7 after step':>17} {'recon, KL at the stop':>22}")
 for (case, seed), result in nan_results.items():
     learning_rate = NAN_CASES[case][1]
     watch = watches[case, seed]
     result["max_log_var"] = max(r["max_log_var"] for r in watch.records
                                 if np.isfinite(r["max_log_var"]))
     result["overflow_step"] = watch.first_overflow()
+    last = watch.records[-1]  # the epoch's running means at the batch training stopped on
+    result["stop_terms"] = (last["reconstruction_loss"], last["kl_loss"])
     outcome = (f"loss {result['value']} at batch {result['batch']}" if result["diverged"]
-               else f"finished, training loss {result['loss']:.4g} nats")
+               else f"finished, mean loss {result['loss']:.4g} nats")
+    stop = (f"{last['reconstruction_loss']:.4g}, {last['kl_loss']:.4g}" if result["diverged"]
+            else "-")
     print(f"{case:<19} {seed:>4}  {learning_rate:<6g} {outcome:<38} "
-          f"{result['max_log_var']:>17.4g} {result['overflow_step'] or '-':>17}")
+          f"{result['max_log_var']:>17.4g} {result['overflow_step'] or '-':>17} {stop:>22}")
 
 # %% [markdown]
-# *bounded*: the log-variance passed through 10·tanh(z_log_var / 10). *largest z_log_var*: the
-# largest finite value the watch recorded over the run (over 500 training images and both
-# dimensions, after each step); *> 88.7 after step*: the first step after which it was past
-# float32's limit for exp. Below, the same maximum for the twelve Adam 1.0 runs (a symmetric
-# log scale: linear between -1 and 1, logarithmic beyond).
+# *mean loss*: the training loss averaged over the epoch's batches. *large_step_bounded*
+# (*bounded* in the figure): the log-variance passed through 10·tanh(z_log_var / 10).
+# *recon, KL at the stop*: the epoch's running means of the two terms up to the batch that
+# stopped training. *largest z_log_var*: the largest finite value the watch recorded over the
+# run (over 500 training images and both dimensions, after each step); *> 88.7 after step*:
+# the first step after which it was past float32's limit for exp. Below, the same maximum for
+# the twelve Adam 1.0 runs (a symmetric log scale: linear between -1 and 1, logarithmic
+# beyond).
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 3.8), layout="constrained")
@@ -343,28 +352,32 @@ plt.show()
 
 # %% [markdown]
 # The probability form ends in NaN at batch 2; the logits form with the same step finishes
-# the epoch at a training loss of 240.3 nats. The two runs differ only in how the same
-# cross-entropy is written, and this run's log-variance stayed below 0 (-3.38), so the NaN
-# comes from the probability form's arithmetic, most likely a saturated probability (the
-# logits were not recorded).
+# the epoch with a mean training loss of 240.3 nats. The two runs differ only in how the same
+# cross-entropy is written; at the stop the probability form's reconstruction term is NaN
+# while its KL is finite (437.3), and its largest log-variance on the probe images stayed
+# below 0 (-3.38). So the NaN comes from the cross-entropy's arithmetic, most likely a
+# saturated probability (the logits themselves were not recorded).
 #
-# With Adam 1.0 and no bound, four of the six seeds end in NaN, at batch 2 or 3, and in each
-# of them the largest log-variance had passed 88.7 after the step before (reaching between 207
-# and 15,200 on the 500 probe images), so the next batch's KL very likely contains
-# exp(z_log_var) = inf. The two seeds that finish never got there (their largest
-# log-variance stays near 0) and end with a loss of millions of nats instead. With the bound,
-# all six seeds finish, at 2.2 to 3.7 million nats: the bound removes the NaN but not the bad
-# step. In seeds 2 and 3 the bounded log-variance ran to its ceiling of 10; in seeds 4 and 6
-# it stayed below 0: the bound changes the path of training, not only its largest values.
-# Adam 10⁻³ trains normally from all six seeds (training losses 283.6 to 292.8 nats),
-# including the four that ended in NaN at 1.0.
+# With Adam 1.0 and no bound, four of the six seeds end in NaN, at batch 2 or 3. In each of
+# them the largest log-variance had passed 88.7 after the step before (reaching between 207
+# and 15,200 on the 500 probe images), and at the stop the KL is infinite: exp(z_log_var)
+# overflowed. The reconstruction term is NaN too (all four maxima are also above 177, where
+# the sample's exp(z_log_var / 2) overflows and an infinite code goes into the decoder). The
+# two seeds that finish never got there (their largest log-variance stays near 0) and end
+# with a mean loss of millions of nats instead. With the bound, all six seeds finish, at 2.2
+# to 3.7 million nats: the bound removes the NaN but not the bad step. In seeds 2 and 3 the
+# bounded log-variance ran to its ceiling of 10; in seeds 4 and 6 it stayed below 0: the
+# bound changes the path of training, not only its largest values. Adam 10⁻³ trains normally
+# from all six seeds (mean losses 283.6 to 292.8 nats), including the four that ended in NaN
+# at 1.0.
 #
 # The remedies, in the order to try them: compute the loss from logits; lower the step, which
 # removed the NaN here and trains; bound the log-variance to turn an overflow into a loss you
 # can see. (Clipping the gradient norm, Keras' `clipnorm`, is often suggested but was not
-# tried here; with Adam, which divides the gradient by its own running size, it limits the
-# step little.) Which seeds end in NaN depends on the starting weights, and Keras' other
-# backends draw them differently, so there a different set of seeds may.
+# tried here; as Adam divides the gradient by its own running size, we expect it to limit the
+# step little.) Which seeds end in NaN varies with the seed, which sets both the starting
+# weights and the data order (not separated here); Keras' other backends draw random numbers
+# differently, so there a different set of seeds may end in NaN.
 
 # %% [markdown]
 # ## 4. "My samples are blurry"
@@ -428,8 +441,8 @@ plt.show()
 # %% [markdown]
 # *Sharpness*: the mean over pixels of dx² + dy², the squared differences to the right and
 # lower neighbours (`vaetutor.diagnostics.image_sharpness`; blur spreads an edge over several
-# pixels and lowers it). *Confidence* and *Fréchet*: notebook 06's classifier scores of the prior samples
-# (mean top-class probability, higher is more recognisable; Fréchet distance of the
+# pixels and lowers it). *Confidence* and *Fréchet*: notebook 06's classifier scores of the
+# prior samples (mean top-class probability, higher is more recognisable; Fréchet distance of the
 # classifier's features to the test images', lower is closer). The Bernoulli decoder shows
 # pixel probabilities, the Gaussian ones their means μ(z).
 #
@@ -438,8 +451,8 @@ plt.show()
 # 0.0499 for the Bernoulli model); σ = 0.05 weights it by 200 and ends with a KL of 113.3 nats
 # and sharper reconstructions (0.0632). The σ-VAE settles close to σ = 0.05: its σ, computed
 # as it trains but here on the test set (the root mean squared error of its mean
-# reconstructions, printed under the table), is 0.070, and it ends with reconstructions of
-# 0.0628, a KL of 95.4, and the sharpest samples (0.0423, against 0.0770 for real test
+# reconstructions, printed under the table), is 0.070, and it ends with a reconstruction
+# sharpness of 0.0628, a KL of 95.4, and the sharpest samples (0.0423, against 0.0770 for real test
 # images). But sharper is not better samples here: the prior samples of the two small-σ models
 # are the least recognisable (confidence 0.691 and 0.713, Fréchet distance 129.7 and 117.4,
 # against about 0.80 and 65.7 for the Bernoulli and σ = 0.5 models). A likely reason, not
@@ -507,9 +520,10 @@ print(f"\nThe Bernoulli loss floor of grey MNIST (no decoder goes below it): {fl
 #   series' binarised model has 2, and its bound, -156.10 nats (K = 100 on 500 test images),
 #   is about 69 nats below the paper's -86.76. How much of that gap is the latent size is not
 #   measured here: our model also differs in architecture (convolutional) and training (10
-#   epochs at Adam 10⁻⁴), in its bound (K = 100 rather than 5000, which can only lower ours),
-#   and in its data (thresholded at 0.5, neither the paper's static nor its dynamic
-#   binarisation; deterministic data may be easier to model, not harder).
+#   epochs at Adam 10⁻⁴), in its bound (K = 100 rather than 5000, which in expectation can
+#   only lower ours), and in its data (thresholded at 0.5, neither the paper's static nor its
+#   dynamic binarisation: thresholding removes the pixel noise that sampled binarisation adds,
+#   which may make our data easier to model, not harder; not measured).
 #
 # The table also shows what a per-pixel figure hides: the pixel-mean model's 0.263 per pixel
 # looks small, yet it is 205.9 nats per image, worse than notebook 02's whole negative ELBO
@@ -627,7 +641,7 @@ plt.show()
 # articles' settings (Keras' initialisation, Adam 10⁻⁴ for the conv VAE) as its default; of
 # the conv VAE runs, apart from this section's comparison and the quick profile, only the
 # image-folder run of section 6 uses 10⁻³, to train in under a minute (the MLP VAEs of
-# sections 1–4 use 10⁻³ throughout).
+# sections 1, 2 and 4 use 10⁻³, and section 3 uses it for its usual-step runs).
 
 # %% [markdown]
 # ## Closing checks
@@ -637,8 +651,8 @@ plt.show()
 assert collapse["pixel mean (c = 784)"]["kl"] < 0.05 < collapse["c = 20"]["kl"]
 assert collapse["pixel mean (c = 784)"]["spread"] < 0.2 * collapse["c = 1 (sum)"]["spread"]
 # section 3: the logits form trains; with the bound, a far too large step never ends in NaN;
-# the usual step trains. (Whether the probability form saturates in this run depends on the
-# starting weights, which differ between backends: checked on TensorFlow, the committed run.)
+# the usual step trains. (Whether the probability form ends in NaN in this run depends on the
+# seed, and random draws differ between backends: checked on TensorFlow, the committed run.)
 assert not nan_results["logits", 1]["diverged"]
 if keras.backend.backend() == "tensorflow":
     assert nan_results["probabilities", 1]["diverged"]
@@ -679,6 +693,13 @@ if settings["profile"] == "full":  # the numbers the text quotes
     assert round(max(r["max_log_var"] for r in unbounded if r["diverged"]), -2) == 15200
     assert max(abs(r["max_log_var"]) for r in unbounded if not r["diverged"]) < 1.0
     assert round(nan_results["probabilities", 1]["max_log_var"], 2) == -3.38
+    recon, kl = nan_results["probabilities", 1]["stop_terms"]
+    assert np.isnan(recon) and round(kl, 1) == 437.3
+    assert all(np.isnan(r["stop_terms"][0]) and np.isinf(r["stop_terms"][1])
+               for r in unbounded if r["diverged"])
+    assert min(r["max_log_var"] for r in unbounded if r["diverged"]) > 177
+    assert len(nan_results) == 20 and len(NAN_SEEDS) == 6
+    assert [NAN_CASES[c][1] for c in NAN_CASES] == [0.03, 0.03, 1.0, 1.0, 1e-3]
     bounded_losses = [nan_results["large_step_bounded", s]["loss"] / 1e6 for s in NAN_SEEDS]
     assert round(min(bounded_losses), 1) == 2.2 and round(max(bounded_losses), 1) == 3.7
     assert [nan_results["large_step_bounded", s]["max_log_var"] == 10.0 for s in (2, 3)] \
@@ -715,7 +736,8 @@ if settings["profile"] == "full":  # the numbers the text quotes
         == 46
     assert [round(sharpness[k]["samples"], 4) for k in sharpness] == \
         [0.0770, 0.0378, 0.0358, 0.0392, 0.0423]
-    assert round(sigma_hat, 2) == 0.07
+    assert round(sigma_hat, 3) == 0.070
+    assert round(FLOAT32_EXP_LIMIT, 1) == 88.7
     assert round(binary_bound, 2) == -156.10 and round(pixel_mean_loss, 3) == 0.263
     assert round(folder_result["negative_elbo"], 2) == 165.47
     assert [round(curves[k][2], 1) for k in curves] == [283.5, 237.5, 208.3]

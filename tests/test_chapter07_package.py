@@ -280,6 +280,7 @@ def test_the_log_variance_watch_records_the_largest_log_variance_and_the_overflo
     watch(2, model, {"loss": float("inf")})
     assert [r["max_log_var"] for r in watch.records] == pytest.approx([3.0, 95.0])
     assert watch.records[1]["loss"] == math.inf and math.isnan(watch.records[1]["kl_loss"])
+    assert watch.records[0]["kl_loss"] == 1.0 and math.isnan(watch.records[0]["reconstruction_loss"])
     assert watch.first_overflow() == 2
     assert np.isfinite(np.exp(np.float32(FLOAT32_EXP_LIMIT - 0.01)))
     with np.errstate(over="ignore"):

@@ -80,10 +80,11 @@ def image_sharpness(images) -> float:
 class LogVarianceWatch:
     """A per-batch hook for :func:`vaetutor.training.train` (``on_batch_end=``) that records,
     after every step, the largest encoder log-variance over the images ``probe``
-    ``(n, ...)``, with the epoch's running training loss and KL (from the logs).
+    ``(n, ...)``, with the epoch's running training loss and its terms (from the logs).
 
     ``records``: one dict per step: ``step`` (from 1), ``max_log_var`` (max over images and
-    dimensions of z_log_var with the weights after that step), ``loss`` and ``kl_loss``.
+    dimensions of z_log_var with the weights after that step), and the epoch's running means
+    ``loss``, ``reconstruction_loss`` and ``kl_loss`` (NaN when the logs lack one).
     :meth:`first_overflow` is the first step after which exp(z_log_var) is infinite in float32
     for some probe image (``max_log_var`` > :data:`FLOAT32_EXP_LIMIT`), or None.
     """
@@ -102,6 +103,8 @@ class LogVarianceWatch:
         self.records.append(dict(step=int(step),
                                  max_log_var=float(np.max(z_log_var)),
                                  loss=float(logs.get("loss", np.nan)),
+                                 reconstruction_loss=float(logs.get("reconstruction_loss",
+                                                                    np.nan)),
                                  kl_loss=float(logs.get("kl_loss", np.nan))))
 
     def first_overflow(self):
