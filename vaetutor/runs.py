@@ -166,7 +166,8 @@ NAN_CASES = {
     "small_step": ("mlp_vae", 1e-3, {}),
 }
 #: the seeds (initial weights and data order) notebook 07 trains the far too large step with,
-#: bounded and not: whether a step that large ends in NaN varies from seed to seed
+#: bounded and not, and the usual step: whether a step that large ends in NaN varies from seed
+#: to seed
 NAN_SEEDS = (1, 2, 3, 4, 5, 6)
 #: notebook 07's initialisation runs: (init, learning rate)
 INIT_CASES = (("keras", 1e-4), ("pytorch", 1e-4), ("keras", 1e-3))
